@@ -1,0 +1,35 @@
+using System.Diagnostics;
+
+namespace SafetyNotebooks.Bench;
+
+/// <summary>A small benchmark harness: warm-up, repeated timed runs, median; ratios are taken within one process.</summary>
+public static partial class Harness
+{
+    /// <summary>Every benchmark by name. Each stage adds its own in a partial file.</summary>
+    public static Dictionary<string, Func<string[], int>> All()
+    {
+        var all = new Dictionary<string, Func<string[], int>>();
+        Register(all);
+        return all;
+    }
+
+    static partial void Register(Dictionary<string, Func<string[], int>> all);
+
+    /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>
+    public static TimeSpan Median(Action action, int runs = 5, int warmup = 1)
+    {
+        for (var i = 0; i < warmup; i++) action();
+        var times = new List<TimeSpan>();
+        for (var i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            times.Add(sw.Elapsed);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    public static void Row(string name, double value, string unit, double? ratio = null) =>
+        Console.WriteLine(ratio is { } r ? $"{name,-48} {value,12:0.00} {unit,-10} {r,8:0.00}×" : $"{name,-48} {value,12:0.00} {unit}");
+}

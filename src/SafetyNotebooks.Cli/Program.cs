@@ -1,0 +1,3 @@
+using SafetyNotebooks.Cli;
+
+return await SafetyNb.RunAsync(args);

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using SafetyNotebooks.Cli.Commands;
+
+namespace SafetyNotebooks.Cli;
+
+/// <summary>The <c>safetynb</c> command tree. Each paper stage contributes its commands from its own file under Commands/.</summary>
+public static class SafetyNb
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("safetynb — Safety Pretraining (Maini, Goyal, Sam et al.) in .NET: every stage of the paper, on the CPU toy world or on released data and models.");
+        foreach (var command in new[]
+                 {
+                     InfoCommands.Device(),
+                     NotebookCommands.Build(),
+                     ExperimentCommands.Build(),
+                     ReproduceCommand.Build(),
+                 })
+            root.Subcommands.Add(command);
+        return root;
+    }
+
+    /// <summary>Parses and runs; bad usage is exit code 2 (System.CommandLine's default would be 1).</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        var root = Build();
+        var parse = root.Parse(args);
+        var config = new InvocationConfiguration
+        {
+            Output = stdout ?? Console.Out,
+            Error = stderr ?? Console.Error,
+            EnableDefaultExceptionHandler = false,
+        };
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) config.Error.WriteLine($"error: {e.Message}");
+            config.Error.WriteLine("Run 'safetynb --help' (or the command with --help) for usage.");
+            return ExitCodes.BadInput;
+        }
+        return await parse.InvokeAsync(config);
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.CSharp;
+using Microsoft.DotNet.Interactive.Formatting;
+using Microsoft.DotNet.Interactive.PackageManagement;
+using Plotly.NET;
+using SafetyNotebooks.Reporting;
+
+namespace SafetyNotebooks.Notebooks;
+
+/// <summary>
+/// The in-process C# engine shared by the headless notebook host and the Jupyter kernel:
+/// a C# kernel with #r "nuget:" support, default usings, and formatters for Plotly.NET charts (plotly.js inlined,
+/// so saved outputs render offline) and DataFrames. It runs with the toolkit's own FSharp.Core (≥ 10.1),
+/// which is what lets Plotly.NET 6 load.
+/// </summary>
+public static class NotebookKernel
+{
+    /// <summary>Usings every cell sees (a bare CSharpKernel has none).</summary>
+    public const string Preamble =
+        "using System; using System.IO; using System.Linq; using System.Text; using System.Threading.Tasks; " +
+        "using System.Collections.Generic; using Microsoft.DotNet.Interactive;";
+
+    public static async Task<CompositeKernel> CreateAsync()
+    {
+        RegisterFormatters();
+        var csharp = new CSharpKernel()
+            .UseKernelHelpers()
+            .UseNugetDirective(async (k, refs) =>
+            {
+                k.AddAssemblyReferences(refs.SelectMany(r => r.AssemblyPaths));
+                await LoadExtensionsAsync(k, refs);
+            });
+        // The toolkit is preloaded: cells can use it without #r (notebooks still #r the built library so they also open elsewhere).
+        csharp.AddAssemblyReferences(ToolkitAssemblies());
+        var kernel = new CompositeKernel { csharp };
+        kernel.DefaultKernelName = csharp.Name;
+        var result = await kernel.SendAsync(new SubmitCode(Preamble, csharp.Name));
+        if (result.Events.OfType<Microsoft.DotNet.Interactive.Events.CommandFailed>().FirstOrDefault() is { } failed)
+            throw new InvalidOperationException($"the notebook kernel failed to start: {failed.Message}");
+        return kernel;
+    }
+
+    /// <summary>The assemblies every cell can use: the toolkit and the libraries its public API exposes.</summary>
+    public static IEnumerable<string> ToolkitAssemblies() =>
+        new[]
+        {
+            typeof(SafetyNotebooks.Toolkit), typeof(GenericChart), typeof(Plotly.NET.CSharp.Chart), typeof(Microsoft.FSharp.Core.FSharpOption<>),
+            typeof(Microsoft.Data.Analysis.DataFrame), typeof(TorchSharp.torch),
+        }.Select(t => t.Assembly.Location).Distinct();
+
+    static int _formattersRegistered;
+
+    // Formatter registration is process-wide in .NET Interactive; do it once.
+    static void RegisterFormatters()
+    {
+        if (Interlocked.Exchange(ref _formattersRegistered, 1) == 1) return;
+        Formatter.Register<GenericChart>((chart, writer) => writer.Write(Charts.ToStandaloneHtml(chart)), HtmlFormatter.MimeType);
+        Formatter.Register<Microsoft.Data.Analysis.DataFrame>((df, writer) => writer.Write(Tables.ToHtml(df)), HtmlFormatter.MimeType);
+    }
+
+    // .NET Interactive loads <package>/interactive-extensions/dotnet/*.dll after #r "nuget:"; the public API has no loader.
+    static async Task LoadExtensionsAsync(Kernel kernel, IReadOnlyList<ResolvedPackageReference> refs)
+    {
+        foreach (var r in refs)
+        {
+            var dir = Path.Combine(r.PackageRoot, "interactive-extensions", "dotnet");
+            if (!Directory.Exists(dir)) continue;
+            foreach (var dll in Directory.GetFiles(dir, "*.dll"))
+            {
+                var asm = System.Reflection.Assembly.LoadFrom(dll);
+                foreach (var t in asm.GetExportedTypes().Where(t => typeof(IKernelExtension).IsAssignableFrom(t) && !t.IsAbstract))
+                    await ((IKernelExtension)Activator.CreateInstance(t)!).OnLoadAsync(kernel.RootKernel);
+            }
+        }
+    }
+}

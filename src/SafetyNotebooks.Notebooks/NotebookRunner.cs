@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.Documents;
+using Microsoft.DotNet.Interactive.Documents.Jupyter;
+using Microsoft.DotNet.Interactive.Events;
+
+namespace SafetyNotebooks.Notebooks;
+
+public sealed record NotebookRunOptions(string OutputDirectory, TimeSpan? CellTimeout = null, bool KeepGoing = false);
+
+/// <summary>A cell that failed: its 1-based position among all cells of the notebook, and the error.</summary>
+public sealed record CellFailure(int Cell, string Message);
+
+public sealed record NotebookRunResult(
+    string Notebook,
+    int CellsRun,
+    int CodeCells,
+    IReadOnlyList<CellFailure> Failures,
+    TimeSpan Elapsed,
+    string ExecutedNotebook,
+    string HtmlRendering)
+{
+    public bool Succeeded => Failures.Count == 0;
+}
+
+/// <summary>A parsed notebook, ready to run.</summary>
+public sealed record LoadedNotebook(string Path, InteractiveDocument Document);
+
+/// <summary>
+/// Executes .ipynb notebooks headlessly in this process: stops at the first failing cell (unless told to keep going),
+/// writes the executed notebook with its outputs and a self-contained HTML rendering of it, atomically.
+/// </summary>
+public static class NotebookRunner
+{
+    public static KernelInfoCollection KernelInfos()
+    {
+        var infos = new KernelInfoCollection
+        {
+            new Microsoft.DotNet.Interactive.Documents.KernelInfo("csharp", "C#", ["c#", "C#", "cs"]),
+            new Microsoft.DotNet.Interactive.Documents.KernelInfo("markdown", "Markdown", ["md"]),
+        };
+        infos.DefaultKernelName = "csharp";
+        return infos;
+    }
+
+    /// <summary>Reads and parses a notebook; a missing or malformed file is <see cref="BadInputException"/>.</summary>
+    public static LoadedNotebook Load(string path)
+    {
+        if (!File.Exists(path)) throw new BadInputException("notebook not found", path);
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (IOException e) { throw new BadInputException($"cannot read notebook: {e.Message}", path, inner: e); }
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(text);
+            if (!doc.RootElement.TryGetProperty("cells", out var cells) || cells.ValueKind != System.Text.Json.JsonValueKind.Array)
+                throw new BadInputException("not a Jupyter notebook (no 'cells' array)", path, "cells");
+            var parsed = Path.GetExtension(path).Equals(".dib", StringComparison.OrdinalIgnoreCase)
+                ? CodeSubmission.Parse(text, KernelInfos())
+                : Notebook.Parse(text, KernelInfos());
+            return new LoadedNotebook(path, parsed);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new BadInputException($"not valid JSON (line {e.LineNumber + 1}): {e.Message}", path, inner: e);
+        }
+    }
+
+    /// <summary>Runs one notebook in a fresh kernel. The current directory is the notebook's folder while it runs.</summary>
+    public static async Task<NotebookRunResult> RunAsync(LoadedNotebook notebook, NotebookRunOptions options, TextWriter? log = null, CancellationToken cancel = default)
+    {
+        var sw = Stopwatch.StartNew();
+        var fullPath = Path.GetFullPath(notebook.Path);
+        var name = Path.GetFileNameWithoutExtension(fullPath);
+        var failures = new List<CellFailure>();
+        int cellsRun = 0, codeCells = 0;
+
+        var previousDir = Directory.GetCurrentDirectory();
+        using var kernel = await NotebookKernel.CreateAsync();
+        Directory.SetCurrentDirectory(Path.GetDirectoryName(fullPath)!);
+        try
+        {
+            var index = 0;
+            foreach (var cell in notebook.Document.Elements)
+            {
+                index++;
+                if (!IsCode(cell)) continue;
+                codeCells++;
+                if (failures.Count > 0 && !options.KeepGoing) continue;
+                cell.Outputs.Clear();
+                var failure = await RunCellAsync(kernel, cell, index, options.CellTimeout, log, cancel);
+                cellsRun++;
+                if (failure is not null) failures.Add(failure);
+            }
+        }
+        finally
+        {
+            Directory.SetCurrentDirectory(previousDir);
+        }
+
+        Directory.CreateDirectory(options.OutputDirectory);
+        var ipynb = Path.Combine(options.OutputDirectory, name + ".ipynb");
+        var html = Path.Combine(options.OutputDirectory, name + ".html");
+        var buffer = new MemoryStream();
+        Notebook.Write(notebook.Document, buffer, KernelInfos()); // closes the stream; ToArray still works
+        AtomicFile.WriteAllBytes(ipynb, buffer.ToArray());
+        AtomicFile.WriteAllText(html, NotebookHtml.Render(notebook.Document, name, failures));
+        return new NotebookRunResult(fullPath, cellsRun, codeCells, failures, sw.Elapsed, ipynb, html);
+    }
+
+    static bool IsCode(InteractiveDocumentElement cell) =>
+        cell.KernelName is null or "csharp" or "C#" or "c#" && !string.IsNullOrWhiteSpace(cell.Contents);
+
+    static async Task<CellFailure?> RunCellAsync(Kernel kernel, InteractiveDocumentElement cell, int index, TimeSpan? timeout, TextWriter? log, CancellationToken cancel)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var submit = new SubmitCode(cell.Contents, "csharp");
+        var run = kernel.SendAsync(submit, cts.Token);
+        var limit = timeout is { } t ? Task.Delay(t, cancel) : Task.Delay(Timeout.Infinite, cancel);
+        var finished = await Task.WhenAny(run, limit);
+        if (finished != run)
+        {
+            await cts.CancelAsync();
+            _ = kernel.SendAsync(new Cancel());
+            var message = cancel.IsCancellationRequested ? "cancelled" : $"timed out after {timeout!.Value.TotalSeconds:0.#} s";
+            cell.Outputs.Add(new ErrorElement(message, "TimeoutException", []));
+            log?.WriteLine($"  cell {index}: {message}");
+            return new CellFailure(index, message);
+        }
+
+        var result = await run;
+        CellFailure? failure = null;
+        foreach (var ev in result.Events)
+        {
+            switch (ev)
+            {
+                case StandardOutputValueProduced o:
+                    cell.Outputs.Add(new TextElement(o.FormattedValues.First().Value, "stdout"));
+                    break;
+                case StandardErrorValueProduced e:
+                    cell.Outputs.Add(new TextElement(e.FormattedValues.First().Value, "stderr"));
+                    break;
+                case ErrorProduced:
+                    break; // reported through CommandFailed
+                case DisplayEvent d:
+                    cell.Outputs.Add(new DisplayElement(d.FormattedValues.ToDictionary(f => f.MimeType, f => (object)f.Value)));
+                    break;
+                case CommandFailed f:
+                    var message = f.Exception is { } ex ? $"{ex.GetType().Name}: {ex.Message}" : f.Message;
+                    cell.Outputs.Add(new ErrorElement(message, f.Exception?.GetType().Name ?? "Error", (f.Exception?.StackTrace ?? "").Split('\n')));
+                    failure = new CellFailure(index, message);
+                    log?.WriteLine($"  cell {index} failed: {message}");
+                    break;
+            }
+        }
+        return failure;
+    }
+
+    /// <summary>The one-line summary printed per notebook.</summary>
+    public static string Summary(NotebookRunResult r) =>
+        r.Succeeded
+            ? $"ok     {Path.GetFileName(r.Notebook)}: {r.CellsRun}/{r.CodeCells} cells in {r.Elapsed.TotalSeconds:0.0} s -> {r.ExecutedNotebook}"
+            : $"FAILED {Path.GetFileName(r.Notebook)}: cell {r.Failures[0].Cell}: {FirstLine(r.Failures[0].Message)} ({r.CellsRun}/{r.CodeCells} cells ran, {r.Elapsed.TotalSeconds:0.0} s) -> {r.ExecutedNotebook}";
+
+    static string FirstLine(string s)
+    {
+        var i = s.IndexOf('\n');
+        return i < 0 ? s : s[..i];
+    }
+}

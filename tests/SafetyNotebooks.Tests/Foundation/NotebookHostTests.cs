@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+
+namespace SafetyNotebooks.Tests.Foundation;
+
+/// <summary>The headless notebook host: outputs, stop at first failure, exit codes.</summary>
+[Collection("notebooks")] // the host changes the current directory while a notebook runs
+public class NotebookHostTests
+{
+    static string WriteNotebook(string dir, string name, params string[] cells)
+    {
+        var nb = new JsonObject
+        {
+            ["cells"] = new JsonArray(cells.Select(c => (JsonNode)new JsonObject
+            {
+                ["cell_type"] = c.StartsWith("# ") ? "markdown" : "code",
+                ["metadata"] = new JsonObject(),
+                ["source"] = c,
+                ["outputs"] = c.StartsWith("# ") ? null : new JsonArray(),
+                ["execution_count"] = null,
+            }).ToArray()),
+            ["metadata"] = new JsonObject { ["kernelspec"] = new JsonObject { ["name"] = "safetynb", ["display_name"] = "C# (SafetyNotebooks)", ["language"] = "C#" } },
+            ["nbformat"] = 4,
+            ["nbformat_minor"] = 5,
+        };
+        foreach (var cell in nb["cells"]!.AsArray().OfType<JsonObject>().Where(c => c["cell_type"]!.GetValue<string>() == "markdown").ToList())
+            cell.Remove("outputs");
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, nb.ToJsonString());
+        return path;
+    }
+
+    [Fact]
+    public async Task Executes_cells_and_writes_outputs_and_html()
+    {
+        var dir = TestDirs.Fresh();
+        var nb = WriteNotebook(dir, "ok.ipynb", "# Title", "Console.WriteLine(\"hello from cell\");", "1 + 41",
+            "Plotly.NET.CSharp.Chart.Line<double,double,string>(x: new[]{1.0,2.0}, y: new[]{3.0,4.0})");
+        var r = await CliRunner.RunAsync("notebooks", "run", nb, "--output-dir", Path.Combine(dir, "out"));
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        var executed = File.ReadAllText(Path.Combine(dir, "out", "ok.ipynb"));
+        Assert.Contains("hello from cell", executed);
+        Assert.Contains("42", executed);
+        var html = File.ReadAllText(Path.Combine(dir, "out", "ok.html"));
+        Assert.Contains("<h1", html);
+        Assert.Contains("hello from cell", html);
+        Assert.DoesNotContain("src=\"https://cdn.plot.ly", html); // plotly.js is inlined: renders offline
+        Assert.Contains("Plotly.newPlot", html);
+        Assert.Contains("ok     ok.ipynb", r.Out);
+    }
+
+    [Fact]
+    public async Task A_failing_cell_stops_the_notebook_with_exit_1_naming_the_cell()
+    {
+        var dir = TestDirs.Fresh();
+        var nb = WriteNotebook(dir, "bad.ipynb", "# Heading", "var x = 1;", "throw new InvalidOperationException(\"cell exploded\");", "Console.WriteLine(\"never\");");
+        var r = await CliRunner.RunAsync("notebooks", "run", nb, "--output-dir", Path.Combine(dir, "out"));
+        Assert.Equal(1, r.Code);
+        Assert.Contains("cell 3", r.Out);
+        Assert.Contains("cell exploded", r.Out);
+        var executed = File.ReadAllText(Path.Combine(dir, "out", "bad.ipynb"));
+        Assert.DoesNotContain("never\\n", executed.Replace("Console.WriteLine(\\\"never\\\")", ""));
+    }
+
+    [Fact]
+    public async Task A_compile_error_is_a_failed_cell()
+    {
+        var dir = TestDirs.Fresh();
+        var nb = WriteNotebook(dir, "cs.ipynb", "int y = \"text\";");
+        var r = await CliRunner.RunAsync("notebooks", "run", nb, "--output-dir", Path.Combine(dir, "out"));
+        Assert.Equal(1, r.Code);
+        Assert.Contains("cell 1", r.Out);
+    }
+
+    [Fact]
+    public async Task A_cell_past_its_timeout_fails()
+    {
+        var dir = TestDirs.Fresh();
+        var nb = WriteNotebook(dir, "slow.ipynb", "await Task.Delay(20000);");
+        var r = await CliRunner.RunAsync("notebooks", "run", nb, "--output-dir", Path.Combine(dir, "out"), "--cell-timeout", "1");
+        Assert.Equal(1, r.Code);
+        Assert.Contains("timed out", r.Out);
+    }
+
+    [Theory]
+    [InlineData("not json at all")]
+    [InlineData("{\"no_cells\": true}")]
+    public async Task An_unreadable_notebook_is_exit_2_and_nothing_runs(string contents)
+    {
+        var dir = TestDirs.Fresh();
+        var good = WriteNotebook(dir, "a-good.ipynb", "Console.WriteLine(1);");
+        var bad = Path.Combine(dir, "b-bad.ipynb");
+        File.WriteAllText(bad, contents);
+        var r = await CliRunner.RunAsync("notebooks", "run", good, bad, "--output-dir", Path.Combine(dir, "out"));
+        Assert.Equal(2, r.Code);
+        Assert.Contains("b-bad.ipynb", r.Err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")));
+    }
+
+    [Fact]
+    public async Task Missing_notebook_is_exit_2()
+    {
+        var r = await CliRunner.RunAsync("notebooks", "run", "/nonexistent/x.ipynb");
+        Assert.Equal(2, r.Code);
+    }
+}
+
+[Collection("notebooks")]
+public class RepositoryNotebookTests
+{
+    [Fact]
+    public async Task Quickstart_notebook_runs_with_its_relative_reference_to_the_built_library()
+    {
+        var root = TestDirs.RepoRoot();
+        var cliDll = Path.Combine(root, "src", "SafetyNotebooks.Cli", "bin", "safetynb", "SafetyNotebooks.dll");
+        Assert.True(File.Exists(cliDll), "build the CLI first: " + cliDll);
+        var dir = TestDirs.Fresh();
+        var r = await CliRunner.RunAsync("notebooks", "run", Path.Combine(root, "notebooks", "00-quickstart.ipynb"), "--output-dir", dir);
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        var html = File.ReadAllText(Path.Combine(dir, "00-quickstart.html"));
+        Assert.Contains("Plotly.newPlot", html);
+        Assert.Contains("snb-table", html);
+    }
+}
