@@ -3,17 +3,13 @@ using System.Diagnostics;
 namespace SafetyNotebooks.Bench;
 
 /// <summary>A small benchmark harness: warm-up, repeated timed runs, median; ratios are taken within one process.</summary>
-public static partial class Harness
+public static class Harness
 {
-    /// <summary>Every benchmark by name. Each stage adds its own in a partial file.</summary>
-    public static Dictionary<string, Func<string[], int>> All()
+    /// <summary>Every benchmark by name; each stage's benchmark lives in its own file and is listed here.</summary>
+    public static Dictionary<string, Func<string[], int>> All() => new()
     {
-        var all = new Dictionary<string, Func<string[], int>>();
-        Register(all);
-        return all;
-    }
-
-    static partial void Register(Dictionary<string, Func<string[], int>> all);
+        ["safetensors"] = SafetensorsBench.Run,
+    };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>
     public static TimeSpan Median(Action action, int runs = 5, int warmup = 1)
