@@ -29,8 +29,8 @@ public static class NaiveSafeBeamSearch
             {
                 float[] logProbs;
                 long[] ids;
-                using (var next = NextLogits(model, [.. prompt, .. beam.Tokens], ref cost))
-                    (logProbs, ids) = Host.TopLogProbs(next, n, options.ShortCircuit ? null : options.TagTokenId);
+                using (var expansion = NextLogits(model, [.. prompt, .. beam.Tokens], ref cost))
+                    (logProbs, ids) = Host.TopLogProbs(expansion, n, options.ShortCircuit ? null : options.TagTokenId);
                 for (var j = 0; j < n; j++)
                 {
                     var token = (int)ids[j];
