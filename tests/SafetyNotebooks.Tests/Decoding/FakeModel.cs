@@ -76,7 +76,7 @@ public sealed class FakeModel(int vocab, int seed, float tagBias = 0, float eosB
 public sealed class LetterTokenizer(int vocab) : ITextTokenizer
 {
     public int VocabSize => vocab;
-    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false) => text.Select(ch => ch - 'a').ToArray();
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false) => text.Select(ch => ((ch - 'a') % 26 + 26) % 26 % (vocab - 2)).ToArray();
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false) => new(ids.Select(i => (char)('a' + i % 26)).ToArray());
     public int? TokenToId(string token) => token.Length == 1 && token[0] - 'a' < vocab ? token[0] - 'a' : null;
 }
