@@ -1,25 +1,24 @@
 using SafetyNotebooks.Decoding;
 using SafetyNotebooks.Modeling;
-using SafetyNotebooks.Tests.Decoding;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SafetyNotebooks.Bench;
 
 /// <summary>
-/// Decoding speed on the CPU with a toy Llama (random weights): greedy, plain beam search, Safe Beam Search (one
+/// Decoding speed on the CPU with a toy Llama (the toolkit's, random weights): greedy, plain beam search, Safe Beam Search (one
 /// batched look-ahead forward per step on the KV cache) and the naive Safe Beam (k + k·n uncached forwards per step),
 /// at the same k. New tokens per second and ratios against plain beam search, all in this process.
 /// usage: decoding [--prompt 32] [--new 16] [--beams 4] [--candidates 8] [--naive-new 4] [--runs 3]
 /// </summary>
 public static class DecodingBench
 {
-    public static readonly ReferenceLlama.Shape Toy = new(Vocab: 2048, Hidden: 128, Layers: 4, Heads: 4, KvHeads: 2, Intermediate: 384);
+    public static readonly LlamaConfig Toy = new(VocabSize: 2048, HiddenSize: 128, IntermediateSize: 384, NumLayers: 4, NumHeads: 4, NumKvHeads: 2, HeadDim: 32);
 
     public static int Run(string[] args)
     {
         var a = BenchArgs.Parse(args);
-        var model = ReferenceLlama.Random(Toy, seed: 0);
+        var model = LlamaModel.Create(Toy, seed: 0);
         Console.WriteLine($"toy Llama {Toy} on cpu, float32; prompt {a.Int("prompt", 32)}, {a.Int("new", 16)} new tokens, k = {a.Int("beams", 4)}, n = {a.Int("candidates", 8)}; {get_num_threads()} threads");
         return Compare(model, a.Int("prompt", 32), a.Int("new", 16), a.Int("beams", 4), a.Int("candidates", 8), a.Int("naive-new", 4), hf: null, runs: a.Int("runs", 3));
     }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using SafetyNotebooks.Tests.Decoding;
+using SafetyNotebooks.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,29 +15,27 @@ namespace SafetyNotebooks.Bench;
 /// </summary>
 public static class DecodingGpuBench
 {
-    public static readonly ReferenceLlama.Shape SmolLM2_360M = new(Vocab: 49152, Hidden: 960, Layers: 32, Heads: 15, KvHeads: 5, Intermediate: 2560, RopeTheta: 100000);
-
     public static int Run(string[] args)
     {
         var a = BenchArgs.Parse(args);
         var tiny = a.Flag("tiny");
-        var shape = tiny ? DecodingBench.Toy : SmolLM2_360M;
+        var shape = tiny ? DecodingBench.Toy : LlamaConfig.SmolLM2_360M;
         var device = Torch.Device(a.Text("device") ?? (tiny ? "cpu" : "cuda"));
         var dtype = tiny ? ScalarType.Float32 : ScalarType.BFloat16;
         var (promptLength, newTokens, naiveNew) = tiny ? (16, 8, 4) : (128, 128, 8);
         Console.WriteLine($"Llama {shape} on {device}, {dtype}; prompt {promptLength}, {newTokens} new tokens, k = 4, n = 8" + (tiny ? " (tiny CPU run: proves the benchmark works, not a GPU measurement)" : ""));
-        var model = ReferenceLlama.Random(shape, seed: 0, device, dtype);
+        var model = LlamaModel.Create(shape, seed: 0, device, dtype);
         double? hf = a.Flag("no-hf") ? null : HuggingFace(a.Text("python") ?? "python3", shape, device.type == DeviceType.CUDA ? "cuda" : "cpu", tiny, promptLength, newTokens);
         return DecodingBench.Compare(model, promptLength, newTokens, k: 4, n: 8, naiveNewTokens: naiveNew, hf, runs: tiny ? 1 : 3);
     }
 
     /// <summary>Seconds per new token of transformers' beam search on a model of the same shape, or null when transformers is missing.</summary>
-    static double? HuggingFace(string python, ReferenceLlama.Shape s, string device, bool tiny, int promptLength, int newTokens)
+    static double? HuggingFace(string python, LlamaConfig s, string device, bool tiny, int promptLength, int newTokens)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "gpu", "hf_beam.py");
         var info = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { script, "--vocab", $"{s.Vocab}", "--hidden", $"{s.Hidden}", "--layers", $"{s.Layers}", "--heads", $"{s.Heads}",
-                     "--kv-heads", $"{s.KvHeads}", "--intermediate", $"{s.Intermediate}", "--device", device, "--dtype", tiny ? "float32" : "bfloat16",
+        foreach (var arg in new[] { script, "--vocab", $"{s.VocabSize}", "--hidden", $"{s.HiddenSize}", "--layers", $"{s.NumLayers}", "--heads", $"{s.NumHeads}",
+                     "--kv-heads", $"{s.NumKvHeads}", "--intermediate", $"{s.IntermediateSize}", "--head-dim", $"{s.HeadDim}", "--rope-theta", $"{s.RopeTheta}", "--device", device, "--dtype", tiny ? "float32" : "bfloat16",
                      "--prompt", $"{promptLength}", "--new", $"{newTokens}", "--beams", "4" })
             info.ArgumentList.Add(arg);
         try

@@ -6,7 +6,7 @@ using SafetyNotebooks.Decoding;
 
 namespace SafetyNotebooks.Tests.Decoding;
 
-/// <summary><c>safetynb generate</c> on the llama-a fixture folder (through the reference Llama) and its usage errors.</summary>
+/// <summary><c>safetynb generate</c> on the llama-a fixture folder and its usage errors.</summary>
 public class GenerateCommandTests
 {
     static readonly LocalModelLoader Reference = (dir, _) => LocalModel.FromDirectory(dir, LlamaFixture.Model, null);
