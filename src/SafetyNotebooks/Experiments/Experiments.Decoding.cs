@@ -40,6 +40,7 @@ public static partial class Experiments
         IReadOnlyList<SafeBeamComparison> Comparisons,
         IReadOnlyList<DecodingCostRow> Cost,
         DataFrame Table,
+        DataFrame CostTable,
         GenericChart TagProbabilityChart,
         GenericChart CostChart);
 
@@ -66,7 +67,7 @@ public static partial class Experiments
             TagProbabilities(model, p, plain[i].Tokens, tag), TagProbabilities(model, p, safe[i].Tokens, tag))).ToArray();
 
         var cost = Cost(model, prompts[0], stopping, options, plainStrategy, safeStrategy);
-        return new SafeBeamSearchResult(tag, comparisons, cost, Table(comparisons, local, tag), TagChart(comparisons), CostChart(cost));
+        return new SafeBeamSearchResult(tag, comparisons, cost, Table(comparisons, local, tag), CostTable(cost), TagChart(comparisons), CostChart(cost));
     }
 
     /// <summary>p(tag | prompt + the first t new tokens) for t = 1..|tokens|: the look-ahead Safe Beam filters on, along a continuation.</summary>
@@ -117,6 +118,14 @@ public static partial class Experiments
             new PrimitiveDataFrameColumn<double>("max p(tag)", rows.Select(r => Math.Round(r.Item4.DefaultIfEmpty(0).Max(), 4))),
             new PrimitiveDataFrameColumn<bool>("emits tag", rows.Select(r => r.Item3.Tokens.Contains(tag))));
     }
+
+    static DataFrame CostTable(IReadOnlyList<DecodingCostRow> cost) => new(
+        new StringDataFrameColumn("decoder", cost.Select(c => c.Decoder)),
+        new PrimitiveDataFrameColumn<double>("ms / token", cost.Select(c => Math.Round(c.MillisecondsPerToken, 2))),
+        new PrimitiveDataFrameColumn<double>("x beam search", cost.Select(c => Math.Round(c.RelativeToPlainBeam, 2))),
+        new PrimitiveDataFrameColumn<int>("forwards", cost.Select(c => c.ForwardPasses)),
+        new PrimitiveDataFrameColumn<long>("token rows", cost.Select(c => c.TokenRows)),
+        new PrimitiveDataFrameColumn<int>("new tokens", cost.Select(c => c.NewTokens)));
 
     static GenericChart TagChart(IReadOnlyList<SafeBeamComparison> comparisons)
     {
