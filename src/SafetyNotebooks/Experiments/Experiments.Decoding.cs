@@ -25,7 +25,7 @@ public static partial class Experiments
         int Beams = 4,
         int Candidates = 8,
         int MaxNewTokens = 12,
-        int NaiveSteps = 3,
+        int NaiveSteps = 2,
         string? Device = null);
 
     /// <summary>One prompt decoded both ways: plain beam search and Safe Beam Search.</summary>
