@@ -15,6 +15,8 @@ public static class SafetyNb
                      NotebookCommands.Build(),
                      ExperimentCommands.Build(),
                      ReproduceCommand.Build(),
+                     ScoringCommands.Classify(),
+                     ScoringCommands.Scoring(),
                  })
             root.Subcommands.Add(command);
         return root;

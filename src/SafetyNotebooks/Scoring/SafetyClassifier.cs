@@ -86,19 +86,23 @@ public sealed class SafetyClassifier : IDisposable
 
     /// <summary>Raw logits of a padded batch (rows of ids, mask and optional token types), as <c>safetynb classify</c> prints them.</summary>
     public float[][] Logits(long[,] inputIds, long[,] attentionMask, long[,]? tokenTypeIds = null) =>
-        Run(inputIds, attentionMask, tokenTypeIds, softmax: false);
+        Run(Model, Device, inputIds, attentionMask, tokenTypeIds, softmax: false);
 
-    float[][] Probabilities(long[,] inputIds, long[,] attentionMask) => Run(inputIds, attentionMask, null, softmax: true);
+    /// <summary>Raw logits of a padded batch for a model without a tokenizer (the model's parameters set the device).</summary>
+    public static float[][] BatchLogits(GteForSequenceClassification model, long[,] inputIds, long[,] attentionMask, long[,]? tokenTypeIds = null) =>
+        Run(model, model.parameters().First().device, inputIds, attentionMask, tokenTypeIds, softmax: false);
 
-    float[][] Run(long[,] inputIds, long[,] attentionMask, long[,]? tokenTypeIds, bool softmax)
+    float[][] Probabilities(long[,] inputIds, long[,] attentionMask) => Run(Model, Device, inputIds, attentionMask, null, softmax: true);
+
+    static float[][] Run(GteForSequenceClassification model, Device device, long[,] inputIds, long[,] attentionMask, long[,]? tokenTypeIds, bool softmax)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Model.eval();
-        var ids = tensor(inputIds, device: Device);
-        var mask = tensor(attentionMask, device: Device);
-        var types = tokenTypeIds is null ? null : tensor(tokenTypeIds, device: Device);
-        var logits = Model.Forward(ids, mask, types).Logits.to(ScalarType.Float32);
+        model.eval();
+        var ids = tensor(inputIds, device: device);
+        var mask = tensor(attentionMask, device: device);
+        var types = tokenTypeIds is null ? null : tensor(tokenTypeIds, device: device);
+        var logits = model.Forward(ids, mask, types).Logits.to(ScalarType.Float32);
         if (softmax) logits = logits.softmax(-1);
         var flat = logits.cpu().data<float>().ToArray();
         var classes = (int)logits.shape[1];
