@@ -16,6 +16,7 @@ public static class SafetyNb
                      ExperimentCommands.Build(),
                      ReproduceCommand.Build(),
                      ScoringCommands.Classify(),
+                     ScoringCommands.Score(),
                      ScoringCommands.Scoring(),
                  })
             root.Subcommands.Add(command);

@@ -72,6 +72,41 @@ public static class ScoringCommands
         return a;
     }
 
+    /// <summary><c>safetynb score --input PATH --output DIR [--classifier DIR] [--llm-endpoint URL --llm-model NAME] [--ensemble max]</c>.</summary>
+    public static Command Score()
+    {
+        var input = new Option<string>("--input") { Description = "A Parquet file or a folder of them (id and text columns)", Required = true };
+        var output = new Option<string>("--output") { Description = "Output folder (same file names, plus safety_score, safety_score_source, safety_reason)", Required = true };
+        var classifier = new Option<string?>("--classifier") { Description = "Classifier folder (config.json, model.safetensors, tokenizer.json)" };
+        var endpoint = new Option<string?>("--llm-endpoint") { Description = $"OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: {LlmEndpoint.EndpointVariable})" };
+        var model = new Option<string?>("--llm-model") { Description = $"Judge model name (default: {LlmEndpoint.ModelVariable})" };
+        var concurrency = new Option<int>("--llm-concurrency") { Description = "Judge requests in flight", DefaultValueFactory = _ => 8 };
+        var ensemble = new Option<string>("--ensemble") { Description = "How to combine classifier and judge (the paper: max)", DefaultValueFactory = _ => "max" };
+        var maxLength = new Option<int?>("--max-length") { Description = "Classifier chunk length in tokens (default: the model's maximum)" };
+        var command = new Command("score", "Add 0–5 safety scores to documents with the classifier, an LLM judge, or both (max)")
+            { input, output, classifier, endpoint, model, concurrency, ensemble, maxLength, InfoCommands.DeviceOption, Cli.JsonOption };
+        command.SetHandler(async (parse, stdout, cancel) =>
+        {
+            var json = parse.GetValue(Cli.JsonOption);
+            if (parse.GetValue(ensemble) != "max") throw new BadInputException("only max is supported", "--ensemble", value: parse.GetValue(ensemble));
+            if (parse.GetValue(concurrency) < 1) throw new BadInputException("must be at least 1", "--llm-concurrency", value: parse.GetValue(concurrency).ToString());
+            var useLlm = parse.GetValue(endpoint) is not null || parse.GetValue(model) is not null
+                || parse.GetValue(classifier) is null && Environment.GetEnvironmentVariable(LlmEndpoint.EndpointVariable) is not null;
+            var judge = useLlm ? LlmEndpoint.Resolve(parse.GetValue(endpoint), parse.GetValue(model)) : null;
+            using var scorer = parse.GetValue(classifier) is { } dir ? SafetyClassifier.Load(dir, parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(maxLength)) : null;
+            using var client = judge?.CreateClient();
+            var options = new ScoreCorpusOptions(scorer, client, new LlmScoringOptions(MaxConcurrency: parse.GetValue(concurrency)));
+            var summaries = await Progress.RunAsync("scoring documents", json, stdout,
+                progress => DocumentScoring.ScoreAsync(parse.GetValue(input)!, parse.GetValue(output)!, options, progress, cancel));
+            if (json) Cli.WriteJson(stdout, new { files = summaries.Select(s => new { s.Input, s.Output, s.Rows, s.Skipped, llm_failures = s.LlmFailures }), judge = judge?.ToString() });
+            else
+                foreach (var s in summaries)
+                    stdout.WriteLine(s.Skipped ? $"{s.Output}: already scored, skipped" : $"{s.Output}: {s.Rows} rows scored{(s.LlmFailures > 0 ? $", {s.LlmFailures} unreadable judge answers" : "")}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
     /// <summary><c>safetynb scoring train|metrics</c>.</summary>
     public static Command Scoring()
     {
@@ -131,6 +166,55 @@ public static class ScoringCommands
             var m = SafetyMetrics.Of(ConfusionMatrix.FromRows(rows, path));
             if (parse.GetValue(Cli.JsonOption)) Cli.WriteJson(output, new { f1_macro = m.F1Macro, recall_at_1 = m.RecallAt1, recall_at_3 = m.RecallAt3 });
             else output.WriteLine($"F1 (macro) {m.F1Macro:0.0000}  Recall@1 {m.RecallAt1:0.0000}  Recall@3 {m.RecallAt3:0.0000}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>safetynb experiment data-report-card</c> (notebook 01).</summary>
+    public static Command DataReportCardExperiment()
+    {
+        var documents = new Option<int>("--documents") { Description = "Toy documents", DefaultValueFactory = _ => 2000 };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var command = new Command("data-report-card", "Score histogram and harmful-query frequencies of a toy corpus (notebook 01)") { documents, seed, Cli.JsonOption };
+        command.SetHandler((parse, output) =>
+        {
+            var r = Experiments.DataReportCard(new Experiments.DataReportCardOptions(parse.GetValue(documents), parse.GetValue(seed)));
+            if (parse.GetValue(Cli.JsonOption))
+                Cli.WriteJson(output, new { r.Documents, score_histogram = r.ScoreHistogram, frequencies = r.Frequencies.Select(f => new { f.Category, f.Slice, f.Hits, f.Tokens, per_million_tokens = f.PerMillionTokens }) });
+            else
+            {
+                output.WriteLine($"{r.Documents} toy documents; scores 0..5: {string.Join(" / ", r.ScoreHistogram)}");
+                foreach (var g in r.Frequencies.GroupBy(f => f.Category))
+                    output.WriteLine($"{g.Key,-24} " + string.Join("  ", g.Select(f => $"{f.Slice}: {f.PerMillionTokens:0}")));
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>safetynb experiment safety-classifier</c> (notebook 02).</summary>
+    public static Command SafetyClassifierExperiment()
+    {
+        var train = new Option<int>("--train-documents") { DefaultValueFactory = _ => 600 };
+        var heldOut = new Option<int>("--held-out-documents") { DefaultValueFactory = _ => 200 };
+        var epochs = new Option<int>("--epochs") { Description = "Fine-tuning epochs after the 1-epoch linear probe", DefaultValueFactory = _ => 4 };
+        var lambda = new Option<double>("--lambda") { Description = "Loss weight of score > 0 examples", DefaultValueFactory = _ => 2 };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var save = new Option<string?>("--save") { Description = "Folder to save the trained classifier to" };
+        var command = new Command("safety-classifier", "Train and evaluate the toy safety classifier (notebook 02)") { train, heldOut, epochs, lambda, seed, save, InfoCommands.DeviceOption, Cli.JsonOption };
+        command.SetHandler((parse, output) =>
+        {
+            if (parse.GetValue(train) < 2 || parse.GetValue(heldOut) < 1 || parse.GetValue(epochs) < 0)
+                throw new BadInputException("need at least 2 training documents, 1 held-out document and 0 or more epochs", "safety-classifier");
+            var r = Experiments.SafetyClassifier(new Experiments.SafetyClassifierOptions(parse.GetValue(train), parse.GetValue(heldOut), parse.GetValue(epochs),
+                Lambda: parse.GetValue(lambda), Seed: parse.GetValue(seed), Device: parse.GetValue(InfoCommands.DeviceOption)));
+            using var _ = r.Classifier;
+            if (parse.GetValue(save) is { } dir) r.Classifier.Save(dir);
+            if (parse.GetValue(Cli.JsonOption))
+                Cli.WriteJson(output, new { f1_macro = r.Metrics.F1Macro, recall_at_1 = r.Metrics.RecallAt1, recall_at_3 = r.Metrics.RecallAt3, confusion = r.Report.Confusion.ToRows(), documents_per_second = r.DocumentsPerSecond, train_seconds = r.Report.Seconds });
+            else
+                output.WriteLine($"toy classifier: held-out F1 {r.Metrics.F1Macro:0.0000}, Recall@1 {r.Metrics.RecallAt1:0.0000}, Recall@3 {r.Metrics.RecallAt3:0.0000}; trained in {r.Report.Seconds:0.0} s; scores {r.DocumentsPerSecond:0} documents/s on {r.Classifier.Device}");
             return ExitCodes.Ok;
         });
         return command;
