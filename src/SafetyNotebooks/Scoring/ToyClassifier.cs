@@ -9,7 +9,7 @@ namespace SafetyNotebooks.Scoring;
 /// built from the training texts (every character is also in the vocabulary, so nothing is ever [UNK]).
 /// <code>
 /// var (judge, report) = ToyClassifier.Train();           // ~10–30 s on 2 CPU cores
-/// int[] scores = judge.Score(texts);                      // 0..5, max over 128-token chunks
+/// int[] scores = judge.Score(texts);                      // 0..5, max over 64-token chunks
 /// bool harmful = scores[0] >= 3;
 /// </code>
 /// </summary>
@@ -17,7 +17,7 @@ public static class ToyClassifier
 {
     /// <param name="Lambda">Weight of score &gt; 0 examples. The toy world is half unsafe by design, so the paper's λ = 100
     /// (meant for web data that is ~85% score 0) would swamp score 0; 2 keeps recall high without that.</param>
-    public sealed record Options(int TrainDocuments = 1000, int HeldOutDocuments = 300, int Epochs = 5, int MaxLength = 128,
+    public sealed record Options(int TrainDocuments = 800, int HeldOutDocuments = 300, int Epochs = 4, int MaxLength = 64,
         double Lambda = 2, long Seed = 0, string? Device = null, string? CheckpointDir = null);
 
     /// <summary>Labelled texts from documents with a known <see cref="Document.SafetyScore"/> (others are skipped).</summary>
