@@ -12,6 +12,6 @@ else
   device=cpu
 fi
 dotnet build -c Release bench/SafetyNotebooks.Bench -v q >/dev/null
-ts=$(dotnet bench/SafetyNotebooks.Bench/bin/Release/net10.0/SafetyNotebooks.Bench.dll gte-gpu --device "$device" --dtype bf16 "$@" | tee /dev/stderr | sed -n 's/^RESULT torchsharp_docs_per_s=//p')
+ts=$(dotnet run -c Release --no-build --project bench/SafetyNotebooks.Bench -- gte-gpu --device "$device" --dtype bf16 "$@" | tee /dev/stderr | sed -n 's/^RESULT torchsharp_docs_per_s=//p')
 pt=$(python3 bench/gpu/bert_base.py --dtype bf16 "$@" | tee /dev/stderr | sed -n 's/^RESULT pytorch_docs_per_s=//p')
 python3 -c "print(f'TorchSharp gte / PyTorch BERT-base: {float(\"$ts\") / float(\"$pt\"):.2f}x ($device)')"

@@ -196,8 +196,8 @@ public static class ScoringCommands
     /// <summary><c>safetynb experiment safety-classifier</c> (notebook 02).</summary>
     public static Command SafetyClassifierExperiment()
     {
-        var train = new Option<int>("--train-documents") { DefaultValueFactory = _ => 400 };
-        var heldOut = new Option<int>("--held-out-documents") { DefaultValueFactory = _ => 150 };
+        var train = new Option<int>("--train-documents") { DefaultValueFactory = _ => 300 };
+        var heldOut = new Option<int>("--held-out-documents") { DefaultValueFactory = _ => 100 };
         var epochs = new Option<int>("--epochs") { Description = "Fine-tuning epochs after the 1-epoch linear probe", DefaultValueFactory = _ => 3 };
         var lambda = new Option<double>("--lambda") { Description = "Loss weight of score > 0 examples", DefaultValueFactory = _ => 2 };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };

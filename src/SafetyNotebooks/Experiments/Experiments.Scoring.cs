@@ -52,7 +52,7 @@ public static partial class Experiments
     }
 
     /// <param name="Lambda">Weight of score &gt; 0 examples (see <see cref="ToyClassifier.Options"/>).</param>
-    public sealed record SafetyClassifierOptions(int TrainDocuments = 400, int HeldOutDocuments = 150, int Epochs = 3, int MaxLength = 64,
+    public sealed record SafetyClassifierOptions(int TrainDocuments = 300, int HeldOutDocuments = 100, int Epochs = 3, int MaxLength = 64,
         double Lambda = 2, long Seed = 0, string? Device = null);
 
     /// <summary>What notebook 02 shows.</summary>
