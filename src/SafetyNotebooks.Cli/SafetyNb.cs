@@ -16,6 +16,7 @@ public static class SafetyNb
                      ExperimentCommands.Build(),
                      ReproduceCommand.Build(),
                      ModelCommands.Build(),
+                     ExportCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;
