@@ -17,6 +17,7 @@ public static class SafetyNb
                      ReproduceCommand.Build(),
                      ModelCommands.Build(),
                      ExportCommands.Build(),
+                     TrainCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;
