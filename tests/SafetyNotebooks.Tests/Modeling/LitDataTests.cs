@@ -76,3 +76,20 @@ public class LitDataTests
         Assert.Contains("chunk_bytes", Assert.Throws<BadInputException>(() => LitDataReader.Open(dir)).Message);
     }
 }
+
+public class LitDataParquetTests
+{
+    [Fact]
+    public async Task Parquet_documents_export_in_order_with_eos()
+    {
+        var dir = Foundation.TestDirs.Fresh();
+        var parquet = Path.Combine(dir, "docs.parquet");
+        await SafetyNotebooks.Data.Documents.WriteAsync(parquet, new[] { new SafetyNotebooks.Data.Document("a", "hi"), new SafetyNotebooks.Data.Document("b", "yo!") });
+        var tok = ByteLevelTokenizer.Write(Path.Combine(dir, "tok"));
+        var r = await LitDataExporter.ExportAsync(LitDataExporter.ReadTexts(parquet), tok, Path.Combine(dir, "out"));
+        Assert.Equal(2, r.Documents);
+        var items = LitDataReader.Open(Path.Combine(dir, "out")).Items().ToList();
+        Assert.Equal(new[] { 'h', 'i', 256 }, items[0]);
+        Assert.Equal(new[] { 'y', 'o', '!', 256 }, items[1]);
+    }
+}
