@@ -11,6 +11,8 @@ public static class Harness
         ["safetensors"] = SafetensorsBench.Run,
         ["toy-encoder"] = ToyEncoderBench.Run,
         ["gte-gpu"] = GteGpuBench.Run,
+        ["train"] = TrainingBench.Run,
+        ["litdata-export"] = LitDataExportBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

@@ -20,6 +20,8 @@ public static class SafetyNb
                      ScoringCommands.Classify(),
                      ScoringCommands.Score(),
                      ScoringCommands.Scoring(),
+                     ExportCommands.Build(),
+                     TrainCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;
