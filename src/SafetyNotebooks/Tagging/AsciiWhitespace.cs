@@ -42,6 +42,16 @@ public static class AsciiWhitespace
     static Vector128<byte> Mask(Vector128<byte> v) =>
         Vector128.Equals(v, Vector128.Create((byte)0x20)) | Vector128.LessThan(v - Vector128.Create((byte)0x09), Vector128.Create((byte)5));
 
+    // A short last block, padded with spaces (which never start a word); kept out of line so the hot path has no stackalloc
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static ulong TailMask(ReadOnlySpan<byte> tail)
+    {
+        Span<byte> block = stackalloc byte[64];
+        block.Fill(0x20);
+        tail.CopyTo(block);
+        return AsciiWhitespace.Mask64(ref MemoryMarshal.GetReference(block));
+    }
+
     /// <summary>The byte offsets where words start, in order (a reference for tests and small callers; the tagger streams them).</summary>
     public static int[] WordStarts(ReadOnlySpan<byte> text)
     {
@@ -89,14 +99,9 @@ public ref struct WordStartWalker
         return true;
     }
 
-    readonly ulong BlockMask(int offset)
-    {
-        var rest = _text.Length - offset;
-        if (rest >= 64) return AsciiWhitespace.Mask64(ref Unsafe.Add(ref MemoryMarshal.GetReference(_text), offset));
-        // the short last block: pad with spaces, which never start a word
-        Span<byte> tail = stackalloc byte[64];
-        tail.Fill(0x20);
-        _text[offset..].CopyTo(tail);
-        return AsciiWhitespace.Mask64(ref MemoryMarshal.GetReference(tail));
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    readonly ulong BlockMask(int offset) =>
+        _text.Length - offset >= 64
+            ? AsciiWhitespace.Mask64(ref Unsafe.Add(ref MemoryMarshal.GetReference(_text), offset))
+            : AsciiWhitespace.TailMask(_text[offset..]);
 }

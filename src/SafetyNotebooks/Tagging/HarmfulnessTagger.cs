@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace SafetyNotebooks.Tagging;
@@ -39,24 +42,36 @@ public static class HarmfulnessTagger
             output.Write(text);
             return 0;
         }
+        // The walk over word starts is written out here (rather than through WordStartWalker) so that the block
+        // mask, the start bits and the generator all stay in registers: this loop is the whole cost of tagging.
         var rng = new SplitMix64(plan.Seed ^ documentKey);
         var threshold = plan.Threshold;
         ReadOnlySpan<byte> tag = plan.TagWithSpace;
-        var words = new WordStartWalker(text);
-        if (!words.MoveNext())
-        {
-            output.Write(text);
-            return 0;
-        }
+        ref var origin = ref MemoryMarshal.GetReference(text);
         int copied = 0, count = 0;
-        while (words.MoveNext())                  // words 2..n
+        var first = true;                          // word 1 makes no draw
+        ulong carry = 1;                           // the text's start counts as whitespace
+        for (var block = 0; block < text.Length; block += 64)
         {
-            if ((rng.Next() >> 11) >= threshold) continue;
-            var at = words.Current;
-            output.Write(text[copied..at]);
-            output.Write(tag);
-            copied = at;
-            count++;
+            var ws = text.Length - block >= 64
+                ? AsciiWhitespace.Mask64(ref Unsafe.Add(ref origin, block))
+                : AsciiWhitespace.TailMask(text[block..]);
+            var starts = ~ws & ((ws << 1) | carry);
+            carry = ws >> 63;
+            if (first && starts != 0)
+            {
+                starts &= starts - 1;
+                first = false;
+            }
+            for (; starts != 0; starts &= starts - 1)
+            {
+                if ((rng.Next() >> 11) >= threshold) continue;
+                var at = block + BitOperations.TrailingZeroCount(starts);
+                output.Write(text[copied..at]);
+                output.Write(tag);
+                copied = at;
+                count++;
+            }
         }
         output.Write(text[copied..]);
         return count;
