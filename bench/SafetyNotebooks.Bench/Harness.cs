@@ -10,6 +10,7 @@ public static class Harness
     {
         ["safetensors"] = SafetensorsBench.Run,
         ["tag"] = TagBench.Run,
+        ["tag-parquet"] = TagParquetBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

@@ -134,3 +134,62 @@ public static class SyntheticProse
         return docs;
     }
 }
+
+/// <summary>
+/// Harmfulness tagging end to end, Parquet → tag → Parquet (<c>safetynb tag</c>'s path: validation pass, read, tag,
+/// write snappy, atomic rename), on 1 and 2 threads, against a pass-through job (read → write, no tagging) in the
+/// same process. Args: [megabytes=48] [files=4]. Throughput counts the UTF-8 bytes of the input texts.
+/// </summary>
+public static class TagParquetBench
+{
+    public static int Run(string[] args)
+    {
+        var megabytes = args.Length > 0 ? int.Parse(args[0]) : 48;
+        var files = args.Length > 1 ? int.Parse(args[1]) : 4;
+        var dir = Directory.CreateTempSubdirectory("snb-tagparquet-").FullName;
+        try
+        {
+            var docs = SyntheticProse.Documents(megabytes * 1_000_000L, seed: 2);
+            var mb = docs.Sum(d => (long)d.Text.Length) / 1e6;
+            var input = Path.Combine(dir, "in");
+            for (var f = 0; f < files; f++)
+                Data.Documents.WriteAsync(Path.Combine(input, $"{f:D5}.parquet"),
+                    docs.Where((_, i) => i % files == f).Select(d => new Data.Document(Encoding.UTF8.GetString(d.Id), Encoding.UTF8.GetString(d.Text), SafetyScore: 5))).GetAwaiter().GetResult();
+            Console.WriteLine($"corpus: {docs.Count} documents in {files} files, {mb:0.0} MB of UTF-8 text, every document tagged at p = 0.05");
+
+            if (args.Contains("--probe"))
+            {
+                var ins = Data.ShardJob.FindInputs([input]);
+                var batches = new List<Data.ParquetBatch>();
+                var read = TagBench.MedianCpu(() => { batches.Clear(); foreach (var f in ins) { var e = Data.ParquetFiles.ReadBatchesAsync(f).GetAsyncEnumerator(); while (e.MoveNextAsync().AsTask().GetAwaiter().GetResult()) batches.Add(e.Current); } }, 3);
+                Harness.Row("probe: read", mb / read.TotalSeconds, "MB/s");
+                var k = 0;
+                foreach (var comp in new[] { Data.ParquetCompression.Snappy, Data.ParquetCompression.None })
+                {
+                    var write = TagBench.MedianCpu(() => { foreach (var b in batches) Data.ParquetFiles.WriteAsync(Path.Combine(dir, $"probe{k++}.parquet"), b.Schema, One(b), new Data.ParquetWriteOptions(comp)).GetAwaiter().GetResult(); }, 3);
+                    Harness.Row($"probe: write {comp}", mb / write.TotalSeconds, "MB/s");
+                }
+                return 0;
+            }
+            var run = 0;
+            string Fresh() => Path.Combine(dir, $"out{run++}");
+            var inputs = Data.ShardJob.FindInputs([input]);
+            double Time(Action action) => Harness.Median(action, runs: 3).TotalSeconds;
+            var copy1 = Time(() => Data.ShardJob.RunAsync(inputs, new Data.ShardJobOptions(Fresh()), (b, _) => b).GetAwaiter().GetResult());
+            var tag1 = Time(() => TagParquet.RunAsync([input], Fresh(), new TagJobOptions(new TagOptions(), Threads: 1)).GetAwaiter().GetResult());
+            var tag2 = Time(() => TagParquet.RunAsync([input], Fresh(), new TagJobOptions(new TagOptions(), Threads: 2)).GetAwaiter().GetResult());
+            var copyCpu = TagBench.MedianCpu(() => Data.ShardJob.RunAsync(inputs, new Data.ShardJobOptions(Fresh()), (b, _) => b).GetAwaiter().GetResult(), runs: 3);
+            var tagCpu = TagBench.MedianCpu(() => TagParquet.RunAsync([input], Fresh(), new TagJobOptions(new TagOptions(), Threads: 1)).GetAwaiter().GetResult(), runs: 3);
+            Harness.Row("pass-through job, 1 thread, per CPU-second", mb / copyCpu.TotalSeconds, "MB/s");
+            Harness.Row("safetynb tag path, 1 thread, per CPU-second", mb / tagCpu.TotalSeconds, "MB/s", ratio: copyCpu / tagCpu);
+            Harness.Row("pass-through job (read → write), 1 thread", mb / copy1, "MB/s");
+            Harness.Row("safetynb tag path, 1 thread (vs pass-through)", mb / tag1, "MB/s", ratio: copy1 / tag1);
+            Harness.Row("safetynb tag path, 2 threads (vs 1 thread)", mb / tag2, "MB/s", ratio: tag1 / tag2);
+            Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs");
+            return 0;
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    static async IAsyncEnumerable<Data.ParquetBatch> One(Data.ParquetBatch b) { await Task.CompletedTask; yield return b; }
+}

@@ -48,4 +48,34 @@ public static class TagCommands
         });
         return command;
     }
+
+    /// <summary><c>safetynb experiment harmfulness-tags</c>: notebook 04 without a notebook host.</summary>
+    public static Command Experiment()
+    {
+        var docs = new Option<int>("--docs") { Description = "Toy-corpus documents", DefaultValueFactory = _ => 2000 };
+        var corpusSeed = new Option<long>("--corpus-seed") { Description = "Toy-world seed", DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong>("--seed") { Description = "Tagging seed", DefaultValueFactory = _ => TagOptions.DefaultSeed };
+        var charts = new Option<string?>("--charts") { Description = "Folder to write the two charts to as self-contained HTML" };
+        var command = new Command("harmfulness-tags", "Tag the toy corpus at p = 3 %, 5 %, 10 %: realised versus requested rate (notebook 04)") { docs, corpusSeed, seed, charts, Cli.JsonOption };
+        command.SetHandler((parse, output) =>
+        {
+            var r = Experiments.HarmfulnessTags(new Experiments.HarmfulnessTagsOptions(parse.GetValue(docs), parse.GetValue(corpusSeed), Seed: parse.GetValue(seed)));
+            if (parse.GetValue(charts) is { } folder)
+            {
+                Directory.CreateDirectory(folder);
+                Reporting.Charts.SaveHtml(r.RateChart, SafePath.Combine(folder, "realised-vs-requested.html"));
+                Reporting.Charts.SaveHtml(r.DistributionChart, SafePath.Combine(folder, "tag-rate-by-score.html"));
+            }
+            if (parse.GetValue(Cli.JsonOption))
+                Cli.WriteJson(output, new { r.Documents, r.UnsafeDocuments, rates = r.Rates.Select(x => new { x.Requested, x.Realised, x.StandardError, x.Tags, x.EligibleWords, x.TaggedDocuments }) });
+            else
+            {
+                output.WriteLine($"{r.Documents} toy documents, {r.UnsafeDocuments} with safety score ≥ 1");
+                foreach (var x in r.Rates)
+                    output.WriteLine($"p = {x.Requested:0.00}: realised {x.Realised:0.0000} ± {x.StandardError:0.0000} ({x.Tags} tags over {x.EligibleWords} eligible words, {x.TaggedDocuments} documents tagged)");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
 }

@@ -52,6 +52,21 @@ public static class AsciiWhitespace
         return AsciiWhitespace.Mask64(ref MemoryMarshal.GetReference(block));
     }
 
+    /// <summary>The number of words (maximal runs of non-whitespace bytes): a popcount of the word-start bits.</summary>
+    public static int CountWords(ReadOnlySpan<byte> text)
+    {
+        ref var origin = ref MemoryMarshal.GetReference(text);
+        ulong carry = 1;
+        var count = 0;
+        for (var block = 0; block < text.Length; block += 64)
+        {
+            var ws = text.Length - block >= 64 ? Mask64(ref Unsafe.Add(ref origin, block)) : TailMask(text[block..]);
+            count += System.Numerics.BitOperations.PopCount(~ws & ((ws << 1) | carry));
+            carry = ws >> 63;
+        }
+        return count;
+    }
+
     /// <summary>The byte offsets where words start, in order (a reference for tests and small callers; the tagger streams them).</summary>
     public static int[] WordStarts(ReadOnlySpan<byte> text)
     {
