@@ -138,14 +138,17 @@ public static class SyntheticProse
 /// <summary>
 /// Harmfulness tagging end to end, Parquet → tag → Parquet (<c>safetynb tag</c>'s path: validation pass, read, tag,
 /// write snappy, atomic rename), on 1 and 2 threads, against a pass-through job (read → write, no tagging) in the
-/// same process. Args: [megabytes=48] [files=4]. Throughput counts the UTF-8 bytes of the input texts.
+/// same process. Args: [megabytes=48] [files=4] [--probe]. Throughput counts the UTF-8 bytes of the input texts;
+/// "per CPU-second" rows divide by process CPU time (steadier on a shared machine). --probe instead times the
+/// Parquet read and write of the same data alone, to show where an end-to-end run spends its time.
 /// </summary>
 public static class TagParquetBench
 {
     public static int Run(string[] args)
     {
-        var megabytes = args.Length > 0 ? int.Parse(args[0]) : 48;
-        var files = args.Length > 1 ? int.Parse(args[1]) : 4;
+        var numbers = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).Select(int.Parse).ToArray();
+        var megabytes = numbers.Length > 0 ? numbers[0] : 48;
+        var files = numbers.Length > 1 ? numbers[1] : 4;
         var dir = Directory.CreateTempSubdirectory("snb-tagparquet-").FullName;
         try
         {

@@ -8,7 +8,7 @@ public class HarmfulnessTagsExperimentTests
     [Fact]
     public void Realised_rates_are_within_four_standard_errors_and_safe_documents_are_never_tagged()
     {
-        var r = Experiments.HarmfulnessTags(new Experiments.HarmfulnessTagsOptions(Documents: 400));
+        var r = Experiments.HarmfulnessTags(new Experiments.HarmfulnessTagsOptions(Documents: 200));
         Assert.Equal([0.03, 0.05, 0.10], r.Rates.Select(x => x.Requested));
         Assert.All(r.Rates, x => Assert.InRange(x.Realised, x.Requested - 4 * x.StandardError, x.Requested + 4 * x.StandardError));
         Assert.True(r.Rates[0].Tags < r.Rates[1].Tags && r.Rates[1].Tags < r.Rates[2].Tags);

@@ -60,7 +60,7 @@ public class ReferenceParityTests
     [Python3Fact]
     public void CSharp_and_python_reference_give_byte_identical_output_on_a_mixed_corpus()
     {
-        var corpus = TaggingTexts.Corpus(1500, seed: 11);
+        var corpus = TaggingTexts.Corpus(500, seed: 11);
         foreach (var options in new[] { new TagOptions(), new TagOptions(Rate: 0.3, Seed: 123456789012345UL, MinScore: 3, Tag: "<t ü>") })
         {
             var plan = TagPlan.From(options);
@@ -73,7 +73,7 @@ public class ReferenceParityTests
                 Assert.True(Encoding.UTF8.GetBytes(ours.Text).AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(python[i].Text)), $"document {d.Id} differs");
                 Assert.Equal(python[i].TagCount, ours.TagCount);
             }
-            Assert.True(python.Sum(p => p.TagCount) > 100);
+            Assert.True(python.Sum(p => p.TagCount) > 50);
         }
     }
 }
