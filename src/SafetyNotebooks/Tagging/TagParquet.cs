@@ -15,7 +15,7 @@ public sealed record TagJobOptions(
     int NumShards = 1,
     ParquetCompression Compression = ParquetCompression.Snappy);
 
-/// <summary>What a tagging job did in this run (files skipped on resume contribute their rows but no tag counts).</summary>
+/// <summary>What a tagging job produced: counts cover every owned file, those finished by an earlier run included.</summary>
 public sealed record TagJobResult(ShardJobResult Job, long TaggedDocuments, long Tags, long TextChars)
 {
     public long Documents => Job.RowsIn;
@@ -100,6 +100,15 @@ public static class TagParquet
                 Interlocked.Add(ref chars, batch.TextChars);
                 return result;
             }, progress, ct);
+        // files done by an earlier run: their counts are in their outputs' tag_count column
+        foreach (var done in job.Files.Where(f => f.Skipped))
+            await foreach (var batch in ParquetFiles.ReadBatchesAsync(done.Output, new ParquetReadOptions([Columns.TagCount, Columns.Text]), ct))
+            {
+                var counts = batch.Values<int>(Columns.TagCount);
+                taggedDocs += counts.Count(c => c > 0);
+                tags += counts.Sum(c => (long)(c ?? 0));
+                chars += batch.TextChars;
+            }
         return new TagJobResult(job, taggedDocs, tags, chars);
     }
 

@@ -71,9 +71,13 @@ public class TagParquetTests
         Assert.Equal(reference, (await ReadAll(two)).SelectMany(b => b.Texts));
         Assert.Equal(reference, (await ReadAll(sharded)).SelectMany(b => b.Texts));
 
+        var first = await CliRunner.RunAsync("tag", "--input", input, "--output", TestDirs.Fresh("t3"), "--json");
         var again = await CliRunner.RunAsync("tag", "--input", input, "--output", one, "--json");
         Assert.Equal(0, again.Code);
         Assert.Contains("\"skipped\":3", again.Out);
+        var tags = System.Text.Json.JsonDocument.Parse(first.Out).RootElement.GetProperty("tags").GetInt64();
+        Assert.True(tags > 0);
+        Assert.Equal(tags, System.Text.Json.JsonDocument.Parse(again.Out).RootElement.GetProperty("tags").GetInt64());
     }
 
     [Fact]
