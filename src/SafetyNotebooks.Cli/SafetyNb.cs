@@ -17,6 +17,9 @@ public static class SafetyNb
                      ReproduceCommand.Build(),
                      DataCommands.Build(),
                      ModelCommands.Build(),
+                     ScoringCommands.Classify(),
+                     ScoringCommands.Score(),
+                     ScoringCommands.Scoring(),
                      TagCommands.Build(),
                  })
             root.Subcommands.Add(command);
