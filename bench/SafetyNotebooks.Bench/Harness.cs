@@ -13,6 +13,8 @@ public static class Harness
         ["gte-gpu"] = GteGpuBench.Run,
         ["train"] = TrainingBench.Run,
         ["litdata-export"] = LitDataExportBench.Run,
+        ["tag"] = TagBench.Run,
+        ["tag-parquet"] = TagParquetBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

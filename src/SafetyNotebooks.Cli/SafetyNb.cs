@@ -22,6 +22,7 @@ public static class SafetyNb
                      ScoringCommands.Scoring(),
                      ExportCommands.Build(),
                      TrainCommands.Build(),
+                     TagCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;
