@@ -29,6 +29,7 @@ public sealed class JupyterKernel : IDisposable
     readonly Channel<JupyterMessage> _shellRequests = Channel.CreateUnbounded<JupyterMessage>(new UnboundedChannelOptions { SingleReader = true });
     readonly TaskCompletionSource<bool> _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     CompositeKernel? _engine;
+    Thread? _engineThread;
     int _executionCount;
     volatile TaskCompletionSource? _interrupt; // set while a cell runs; completing it interrupts the cell
 
@@ -67,6 +68,9 @@ public sealed class JupyterKernel : IDisposable
         _poller.RunAsync("jupyter-sockets");
         _engine = await NotebookKernel.CreateAsync();
         _engine.KernelEvents.Subscribe(new EventObserver(this));
+        // The engine runs every cell on its scheduler's own thread; remember it so an interrupt can wake it.
+        var probe = await _engine.SendAsync(new SubmitCode("System.Threading.Thread.CurrentThread", "csharp"));
+        _engineThread = probe.Events.OfType<ReturnValueProduced>().FirstOrDefault()?.Value as Thread;
         _log.WriteLine($"[safetynb kernel] ready: shell {_connection.Address(_connection.ShellPort)}, protocol {MessageHeader.ProtocolVersion}");
         Publish(null, "status", new JsonObject { ["execution_state"] = "starting" });
 
@@ -233,10 +237,7 @@ public sealed class JupyterKernel : IDisposable
                 }
                 else
                 {
-                    // .NET cannot abort a thread: cancel the submission so the engine takes the next one; code that
-                    // ignores the cancellation token finishes in the background and its later output is discarded.
-                    await _engine.SendAsync(new Cancel());
-                    error = Replies.Error("OperationCanceledException", "the cell was interrupted", ["OperationCanceledException: the cell was interrupted (interrupt_request)"]);
+                    error = await InterruptAsync(run);
                 }
             }
             finally
@@ -261,6 +262,30 @@ public sealed class JupyterKernel : IDisposable
         Send(_shell, JupyterMessage.Reply(request, "execute_reply", reply));
         if (stopOnError) AbortQueuedExecutions();
     }
+
+    /// <summary>
+    /// .NET cannot abort a thread. Cells run on the engine's one scheduler thread, so an interrupt wakes that thread
+    /// with <see cref="Thread.Interrupt"/> whenever it sleeps or waits (ThreadInterruptedException ends the cell, much
+    /// like KeyboardInterrupt in Python). A cell that only computes cannot be stopped: the reply says so, and the next
+    /// cell runs when it ends (or after a kernel restart).
+    /// </summary>
+    async Task<JsonObject> InterruptAsync(Task<KernelCommandResult> run)
+    {
+        var deadline = DateTime.UtcNow + InterruptGrace;
+        while (!run.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            if (_engineThread is { } t && (t.ThreadState & ThreadState.WaitSleepJoin) != 0) t.Interrupt();
+            await Task.WhenAny(run, Task.Delay(20));
+        }
+        if (run.IsCompleted)
+            return Replies.Error("KernelInterrupted", "the cell was interrupted", ["KernelInterrupted: the cell was interrupted (interrupt_request)"]);
+        _ = _engine!.SendAsync(new Cancel());
+        var message = $"interrupt requested, but the cell neither sleeps nor waits, so it is still running; the next cell starts when it ends (restart the kernel to stop it now)";
+        _log.WriteLine($"[safetynb kernel] {message}");
+        return Replies.Error("KernelInterrupted", message, [$"KernelInterrupted: {message}"]);
+    }
+
+    static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(3);
 
     // After a failing cell the cells already queued behind it are answered "aborted" rather than run (stop_on_error).
     void AbortQueuedExecutions()
