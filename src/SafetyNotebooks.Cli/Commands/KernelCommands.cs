@@ -67,8 +67,13 @@ public static class KernelCommands
             var connection = ConnectionInfo.Load(parse.GetValue(connectionFile)!);
             // The engine captures Console.Out/Error while a cell runs; the kernel's own log goes to the real stderr.
             var log = new StreamWriter(Console.OpenStandardError()) { AutoFlush = true };
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            var watch = ParentProcess.FromEnvironment(Environment.GetEnvironmentVariable) is { } client
+                ? ParentProcess.WatchAsync(client, stop, log) : Task.CompletedTask;
             using var kernel = new JupyterKernel(connection, log);
-            await kernel.RunAsync(cancel);
+            await kernel.RunAsync(stop.Token);
+            await stop.CancelAsync(); // ends the watch
+            await watch;
             return ExitCodes.Ok;
         });
         return command;

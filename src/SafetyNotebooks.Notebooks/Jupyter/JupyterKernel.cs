@@ -343,7 +343,7 @@ public sealed class JupyterKernel : IDisposable
     async Task<JsonObject> CompleteAsync(string code, int cursor)
     {
         var result = await _engine!.SendAsync(new RequestCompletions(code, Replies.ToLinePosition(code, cursor), "csharp"));
-        var items = result.Events.OfType<CompletionsProduced>().SelectMany(c => c.Completions).Select(c => c.InsertText ?? c.DisplayText);
+        var items = result.Events.OfType<CompletionsProduced>().SelectMany(c => c.Completions).Select(c => Replies.WithoutSnippetMarkers(c.InsertText ?? c.DisplayText));
         return Replies.Complete(code, cursor, items);
     }
 

@@ -84,6 +84,10 @@ public static class Replies
         };
     }
 
+    /// <summary>Completion texts come as editor snippets ("ToUpper($1)"); Jupyter inserts plain text ("ToUpper()").</summary>
+    public static string WithoutSnippetMarkers(string insertText) =>
+        System.Text.RegularExpressions.Regex.Replace(insertText, @"\$\{\d+:([^}]*)\}|\$\d+", "$1");
+
     /// <summary>A mime bundle for Jupyter: every formatted value, plus text/plain (which frontends fall back to).</summary>
     public static JsonObject MimeBundle(DisplayEvent d)
     {

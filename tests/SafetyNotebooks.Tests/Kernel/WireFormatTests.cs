@@ -178,6 +178,13 @@ public class LanguageServiceTests
     public void Is_complete_follows_csharp_script_parsing(string code, string status) =>
         Assert.Equal(status, Replies.IsComplete(code)["status"]!.GetValue<string>());
 
+    [Theory]
+    [InlineData("ToUpper($1)", "ToUpper()")]
+    [InlineData("Substring(${1:startIndex})", "Substring(startIndex)")]
+    [InlineData("Length", "Length")]
+    public void Completion_snippets_become_plain_text(string snippet, string text) =>
+        Assert.Equal(text, Replies.WithoutSnippetMarkers(snippet));
+
     [Fact]
     public void Cursor_positions_count_code_points_as_jupyter_does()
     {

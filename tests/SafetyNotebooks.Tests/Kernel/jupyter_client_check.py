@@ -53,6 +53,15 @@ try:
     info = kc.kernel_info(reply=True, timeout=10)["content"]
     check("kernel_info", info["protocol_version"] == "5.3" and info["language_info"]["name"] == "C#", info)
 
+    # language services: completion, inspection, is_complete
+    code = 'var greeting = "hi";\ngreeting.ToUpp'
+    comp = kc.complete(code, len(code), reply=True, timeout=30)["content"]
+    check("complete", "ToUpper()" in comp["matches"] and comp["cursor_end"] - comp["cursor_start"] == len("ToUpp"), comp)
+    insp = kc.inspect("Console.WriteLine", 10, reply=True, timeout=30)["content"]
+    check("inspect", insp["found"] and "WriteLine" in insp["data"]["text/plain"], insp)
+    kc.is_complete("if (true) {")
+    check("is_complete", kc.get_shell_msg(timeout=10)["content"]["status"] == "incomplete")
+
     # 1. a cell with output: stdout stream, an execute_result, busy/idle around it
     reply, out = run(kc, 'Console.WriteLine("hello from C#");\n6 * 7')
     states = [c["execution_state"] for c in of_type(out, "status")]
