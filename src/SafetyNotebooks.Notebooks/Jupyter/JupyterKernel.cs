@@ -42,7 +42,11 @@ public sealed class JupyterKernel : IDisposable
         _heartbeat.ReceiveReady += (_, e) => { var frames = e.Socket.ReceiveMultipartBytes(); e.Socket.SendMultipartBytes(frames); };
         _shell.ReceiveReady += (_, e) => { if (Receive(e.Socket, "shell") is { } m) _shellRequests.Writer.TryWrite(m); };
         _control.ReceiveReady += (_, e) => { if (Receive(e.Socket, "control") is { } m) OnControl(m); };
-        _stdin.ReceiveReady += (_, e) => Receive(e.Socket, "stdin"); // no input_request is ever sent, so replies are only logged
+        _stdin.ReceiveReady += (_, e) =>
+        {
+            if (Receive(e.Socket, "stdin") is { MsgType: "input_reply" } reply)
+                _pendingInput?.TrySetResult(reply.Content["value"]?.GetValue<string>() ?? "");
+        };
         _outbox.ReceiveReady += (_, e) =>
         {
             while (e.Queue.TryDequeue(out var item, TimeSpan.Zero))
@@ -71,6 +75,9 @@ public sealed class JupyterKernel : IDisposable
         // The engine runs every cell on its scheduler's own thread; remember it so an interrupt can wake it.
         var probe = await _engine.SendAsync(new SubmitCode("System.Threading.Thread.CurrentThread", "csharp"));
         _engineThread = probe.Events.OfType<ReturnValueProduced>().FirstOrDefault()?.Value as Thread;
+        // Kernel.GetInputAsync / GetPasswordAsync in a cell: ask the client over the stdin channel.
+        _engine.RegisterCommandHandler<RequestInput>(async (command, context) =>
+            context.Publish(new InputProduced(await AskForInputAsync(command.Prompt, command.IsPassword), command)));
         _log.WriteLine($"[safetynb kernel] ready: shell {_connection.Address(_connection.ShellPort)}, protocol {MessageHeader.ProtocolVersion}");
         Publish(null, "status", new JsonObject { ["execution_state"] = "starting" });
 
@@ -118,6 +125,7 @@ public sealed class JupyterKernel : IDisposable
             case "interrupt_request":
                 var running = _interrupt;
                 running?.TrySetResult();
+                _pendingInput?.TrySetCanceled();
                 _log.WriteLine($"[safetynb kernel] interrupt_request: {(running is null ? "no cell is running" : "interrupting the running cell")}");
                 Send(_control, JupyterMessage.Reply(request, "interrupt_reply", new JsonObject { ["status"] = "ok" }));
                 break;
@@ -211,6 +219,27 @@ public sealed class JupyterKernel : IDisposable
     // ---- execution -------------------------------------------------------------------------------------------------
 
     JupyterMessage? _running; // the execute_request whose outputs are being published (worker thread writes, engine events read)
+    JupyterMessage? _executing; // the execute_request being run, silent or not
+    volatile TaskCompletionSource<string>? _pendingInput; // an input_request waiting for its input_reply
+
+    async Task<string> AskForInputAsync(string prompt, bool password)
+    {
+        if (_executing is not { } request || request.Content["allow_stdin"] is not JsonValue a || !a.TryGetValue<bool>(out var allowed) || !allowed)
+            throw new InvalidOperationException("this Jupyter client does not accept input (allow_stdin is false)");
+        var reply = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingInput = reply;
+        try
+        {
+            // Routed to the client by the identities of its shell request, as the protocol prescribes.
+            Send(_stdin, new JupyterMessage(request.Identities, MessageHeader.New("input_request", request.Header.Session), request.Header,
+                new JsonObject(), new JsonObject { ["prompt"] = prompt, ["password"] = password }, []));
+            return await reply.Task;
+        }
+        finally
+        {
+            _pendingInput = null;
+        }
+    }
 
     async Task ExecuteAsync(JupyterMessage request)
     {
@@ -227,6 +256,7 @@ public sealed class JupyterKernel : IDisposable
         {
             var interrupt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _running = silent ? null : request;
+            _executing = request;
             _interrupt = interrupt;
             try
             {
@@ -244,6 +274,7 @@ public sealed class JupyterKernel : IDisposable
             {
                 _interrupt = null;
                 _running = null;
+                _executing = null;
             }
         }
 

@@ -77,6 +77,18 @@ try:
     check("error: reply", reply["status"] == "error" and reply["ename"] == "InvalidOperationException" and reply["evalue"] == "boom", reply)
     check("error: broadcast with traceback", errors and errors[0]["evalue"] == "boom" and len(errors[0]["traceback"]) >= 1, errors)
 
+    # input from the user over the stdin channel
+    msg_id = kc.execute('var name = await Microsoft.DotNet.Interactive.Kernel.GetInputAsync("Your name?");\n$"hello {name}"', allow_stdin=True)
+    request = kc.get_stdin_msg(timeout=30)
+    check("stdin: input_request", request["msg_type"] == "input_request" and request["content"]["prompt"] == "Your name?"
+          and request["parent_header"]["msg_id"] == msg_id, request)
+    kc.input("Ada")
+    reply = kc.get_shell_msg(timeout=30)
+    check("stdin: the reply is used", reply["content"]["status"] == "ok", reply["content"])
+    reply, out = run(kc, "name")
+    results = of_type(out, "execute_result")
+    check("stdin: value in the cell", results and results[0]["data"]["text/plain"] == "Ada", results)
+
     # 3. a message signed with the wrong key: dropped, never executed, kernel stays alive
     marker = os.path.join(work, "bad-signature-ran")
     forger = Session(key=b"not-the-key", username="intruder")
