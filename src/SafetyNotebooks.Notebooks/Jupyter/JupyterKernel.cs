@@ -75,7 +75,7 @@ public sealed class JupyterKernel : IDisposable
         // The engine runs every cell on its scheduler's own thread; remember it so an interrupt can wake it.
         var probe = await _engine.SendAsync(new SubmitCode("System.Threading.Thread.CurrentThread", "csharp"));
         _engineThread = probe.Events.OfType<ReturnValueProduced>().FirstOrDefault()?.Value as Thread;
-        // Kernel.GetInputAsync / GetPasswordAsync in a cell: ask the client over the stdin channel.
+        // Kernel.GetInputAsync in a cell sends RequestInput to the root kernel: ask the client over the stdin channel.
         _engine.RegisterCommandHandler<RequestInput>(async (command, context) =>
             context.Publish(new InputProduced(await AskForInputAsync(command.Prompt, command.IsPassword), command)));
         _log.WriteLine($"[safetynb kernel] ready: shell {_connection.Address(_connection.ShellPort)}, protocol {MessageHeader.ProtocolVersion}");
@@ -86,8 +86,9 @@ public sealed class JupyterKernel : IDisposable
             await _shutdown.Task;
         _shellRequests.Writer.TryComplete();
         _interrupt?.TrySetResult();
-        _outbox.Enqueue((_iopub, null));
+        _pendingInput?.TrySetCanceled();
         await Task.WhenAny(worker, Task.Delay(TimeSpan.FromSeconds(2)));
+        _outbox.Enqueue((_iopub, null)); // after the shutdown_reply and the last status: the poller sends them, then stops
         for (var i = 0; i < 100 && _poller.IsRunning; i++) await Task.Delay(20);
     }
 
@@ -218,8 +219,8 @@ public sealed class JupyterKernel : IDisposable
 
     // ---- execution -------------------------------------------------------------------------------------------------
 
-    JupyterMessage? _running; // the execute_request whose outputs are being published (worker thread writes, engine events read)
-    JupyterMessage? _executing; // the execute_request being run, silent or not
+    volatile JupyterMessage? _running; // the execute_request whose outputs are being published (worker thread writes, engine events read)
+    volatile JupyterMessage? _executing; // the execute_request being run, silent or not
     volatile TaskCompletionSource<string>? _pendingInput; // an input_request waiting for its input_reply
 
     async Task<string> AskForInputAsync(string prompt, bool password)
