@@ -106,8 +106,19 @@ public static class Replies
         var ename = ex?.GetType().Name ?? "CompilationError";
         var evalue = ex?.Message ?? failed.Message;
         var lines = new List<string> { $"{ename}: {evalue}" };
-        if (ex?.StackTrace is { Length: > 0 } stack) lines.AddRange(stack.Split('\n').Select(l => l.TrimEnd('\r')));
+        if (ex?.StackTrace is { Length: > 0 } stack) lines.AddRange(UserFrames(stack));
         return Error(ename, evalue, lines);
+    }
+
+    /// <summary>The stack frames worth showing: the cell's and the libraries' it called, not the script engine's own.</summary>
+    public static IEnumerable<string> UserFrames(string stackTrace)
+    {
+        var frames = stackTrace.Split('\n').Select(l => l.TrimEnd('\r'))
+            .Where(l => !l.Contains(" Microsoft.CodeAnalysis.Scripting.", StringComparison.Ordinal)
+                        && !l.Contains(" Microsoft.DotNet.Interactive.", StringComparison.Ordinal))
+            .ToList();
+        while (frames.Count > 0 && frames[^1].StartsWith("---", StringComparison.Ordinal)) frames.RemoveAt(frames.Count - 1);
+        return frames;
     }
 
     public static JsonObject Error(string ename, string evalue, IEnumerable<string> traceback) => new()

@@ -178,6 +178,16 @@ public class LanguageServiceTests
     public void Is_complete_follows_csharp_script_parsing(string code, string status) =>
         Assert.Equal(status, Replies.IsComplete(code)["status"]!.GetValue<string>());
 
+    [Fact]
+    public void Tracebacks_keep_the_cells_frames_and_drop_the_script_engines()
+    {
+        const string stack = "   at SafetyNotebooks.Experiments.Quickstart(QuickstartOptions o)\n   at Submission#4.<<Initialize>>d__0.MoveNext()\n" +
+                             "--- End of stack trace from previous location ---\n" +
+                             "   at Microsoft.CodeAnalysis.Scripting.ScriptExecutionState.RunSubmissionsAsync[TResult](ImmutableArray`1 e)";
+        Assert.Equal(["   at SafetyNotebooks.Experiments.Quickstart(QuickstartOptions o)", "   at Submission#4.<<Initialize>>d__0.MoveNext()"],
+            Replies.UserFrames(stack));
+    }
+
     [Theory]
     [InlineData("ToUpper($1)", "ToUpper()")]
     [InlineData("Substring(${1:startIndex})", "Substring(startIndex)")]
