@@ -18,6 +18,9 @@ public static class SafetyNb
                      DataCommands.Build(),
                      ModelCommands.Build(),
                      KernelCommands.Build(),
+                     ScoringCommands.Classify(),
+                     ScoringCommands.Score(),
+                     ScoringCommands.Scoring(),
                  })
             root.Subcommands.Add(command);
         return root;
