@@ -15,6 +15,7 @@ public static class SafetyNb
                      NotebookCommands.Build(),
                      ExperimentCommands.Build(),
                      ReproduceCommand.Build(),
+                     LaunchCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;
