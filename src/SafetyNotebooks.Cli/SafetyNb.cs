@@ -16,6 +16,7 @@ public static class SafetyNb
                      ExperimentCommands.Build(),
                      ReproduceCommand.Build(),
                      LaunchCommands.Build(),
+                     SynthCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;

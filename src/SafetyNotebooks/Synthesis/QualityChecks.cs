@@ -4,7 +4,7 @@ namespace SafetyNotebooks.Synthesis;
 
 /// <summary>Thresholds of the quality checks.</summary>
 /// <param name="MinWords">Outputs with fewer words are rejected as too short.</param>
-/// <param name="MaxCopiedFraction">Reject when this share of the source's 8-word sequences reappears in the output.</param>
+/// <param name="MaxCopiedFraction">Reject when more than this share of the output's 8-word sequences is taken from the source.</param>
 public sealed record QualityOptions(int MinWords = 20, double MaxCopiedFraction = 0.5, int NGram = 8);
 
 /// <summary>Accepted, or rejected with a reason kept next to the output.</summary>
@@ -28,11 +28,11 @@ public static partial class QualityChecks
     {
         var o = options ?? new QualityOptions();
         if (string.IsNullOrWhiteSpace(output)) return QualityVerdict.Reject(Empty);
+        if (DeclinesTask(output)) return QualityVerdict.Reject(DeclinedTask);
         var words = Words(output);
         if (words.Count < o.MinWords) return QualityVerdict.Reject($"{TooShort} ({words.Count} words < {o.MinWords})");
-        if (DeclinesTask(output)) return QualityVerdict.Reject(DeclinedTask);
         var copied = CopiedFraction(source, output, o.NGram);
-        if (copied > o.MaxCopiedFraction) return QualityVerdict.Reject($"{Copied} ({copied:P0} of its {o.NGram}-word sequences)");
+        if (copied > o.MaxCopiedFraction) return QualityVerdict.Reject($"{Copied} ({copied:P0} of its {o.NGram}-word sequences come from the source)");
         var speakers = SpeakerLine().Matches(output).Select(m => m.Groups[1].Value).ToHashSet();
         if (task == SynthesisTask.Refuse && !(speakers.Contains("User") && speakers.Contains("Assistant"))) return QualityVerdict.Reject(NotDialogue);
         if (task == SynthesisTask.Moral && speakers.Count > 0) return QualityVerdict.Reject(IsDialogue);
@@ -47,14 +47,17 @@ public static partial class QualityChecks
         return TaskRefusal().IsMatch(head);
     }
 
-    /// <summary>Share of the source's word n-grams that also occur in the output (0 when the source is shorter than n words).</summary>
+    /// <summary>
+    /// Share of the output's word n-grams that occur in the source: how much of the answer is the input handed back.
+    /// (A rewrite may legitimately reuse phrases — a moral article keeps the refusal's reasons — but not mostly consist of them.)
+    /// </summary>
     public static double CopiedFraction(string source, string output, int n = 8)
     {
-        var s = Words(source);
-        if (s.Count < n) return string.Equals(source.Trim(), output.Trim(), StringComparison.Ordinal) ? 1 : 0;
-        var outGrams = NGrams(Words(output), n).ToHashSet();
-        var srcGrams = NGrams(s, n).ToList();
-        return srcGrams.Count(outGrams.Contains) / (double)srcGrams.Count;
+        var o = Words(output);
+        if (o.Count < n) return string.Equals(source.Trim(), output.Trim(), StringComparison.Ordinal) ? 1 : 0;
+        var srcGrams = NGrams(Words(source), n).ToHashSet();
+        var outGrams = NGrams(o, n).ToList();
+        return outGrams.Count(srcGrams.Contains) / (double)outGrams.Count;
     }
 
     static IEnumerable<string> NGrams(IReadOnlyList<string> w, int n)
