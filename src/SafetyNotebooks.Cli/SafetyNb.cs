@@ -17,6 +17,7 @@ public static class SafetyNb
                      ReproduceCommand.Build(),
                      LaunchCommands.Build(),
                      SynthCommands.Build(),
+                     ServeCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;
