@@ -70,4 +70,39 @@ public static class SynthCommands
         });
         return command;
     }
+
+    /// <summary><c>safetynb experiment synthetic-data</c> (notebook 03).</summary>
+    public static Command Experiment()
+    {
+        var docs = new Option<int>("--docs") { Description = "toy documents", DefaultValueFactory = _ => 120 };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var output = new Option<string?>("--output") { Description = "output folder (default: a fresh temporary folder)" };
+        var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 4 };
+        var faults = new Option<bool>("--faults") { Description = "let the toy client misbehave (empty, declined, echoed and flaky answers) to show the checks and retries" };
+        var command = new Command("synthetic-data", "SafeWeb, RefuseWeb and Moral Education on the toy world through the scripted toy client (notebook 03)")
+        {
+            docs, seed, output, concurrency, faults, Cli.JsonOption,
+        };
+        command.SetHandler(async (parse, stdout, ct) =>
+        {
+            var misbehaviour = parse.GetValue(faults) ? new ToyMisbehaviour(parse.GetValue(seed), 0.05, 0.05, 0.05, 0.2) : null;
+            var r = await SafetyNotebooks.Experiments.SyntheticDataAsync(new SafetyNotebooks.Experiments.SyntheticDataOptions(
+                parse.GetValue(docs), parse.GetValue(seed), parse.GetValue(output), parse.GetValue(concurrency), misbehaviour), ct: ct);
+            var all = r.Rephrased.Outcomes.Concat(r.Refusals.Outcomes).Concat(r.Morals.Outcomes).ToList();
+            var configs = all.GroupBy(o => o.Config).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => new { accepted = g.Count(o => o.Accepted), rejected = g.Count(o => !o.Accepted) });
+            var reasons = r.Rejects.GroupBy(x => x.RejectReason!.Split(" (")[0]).ToDictionary(g => g.Key, g => g.Count());
+            if (parse.GetValue(Cli.JsonOption))
+                Cli.WriteJson(stdout, new { output = r.OutputDir, configs, styles = r.StyleCounts, reject_reasons = reasons, shards = r.Shards });
+            else
+            {
+                foreach (var (c, n) in configs) stdout.WriteLine($"{c}: {n.accepted} accepted, {n.rejected} rejected");
+                stdout.WriteLine("styles: " + string.Join(", ", r.StyleCounts.Select(kv => $"{kv.Key} {kv.Value}")));
+                if (reasons.Count > 0) stdout.WriteLine("rejects: " + string.Join(", ", reasons.Select(kv => $"{kv.Key} {kv.Value}")));
+                stdout.WriteLine($"written under {r.OutputDir}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
 }

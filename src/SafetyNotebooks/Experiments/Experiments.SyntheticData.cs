@@ -1,3 +1,4 @@
+using Microsoft.Data.Analysis;
 using Microsoft.Extensions.AI;
 using Plotly.NET;
 using SafetyNotebooks.Data;
@@ -32,7 +33,22 @@ public static partial class Experiments
         IReadOnlyList<SyntheticExample> Rejects,
         IReadOnlyDictionary<string, int> StyleCounts,
         GenericChart CountsChart,
-        string CountsTable);
+        DataFrame Counts)
+    {
+        /// <summary>The examples as a table (source and output side by side).</summary>
+        public DataFrame ExampleTable => Frame(Examples);
+
+        /// <summary>The rejects with their reasons.</summary>
+        public DataFrame RejectTable => Frame(Rejects);
+
+        static DataFrame Frame(IReadOnlyList<SyntheticExample> rows) => new(
+            new StringDataFrameColumn("id", rows.Select(r => r.Id)),
+            new StringDataFrameColumn("config", rows.Select(r => r.Config)),
+            new StringDataFrameColumn("style", rows.Select(r => r.Style ?? "")),
+            new StringDataFrameColumn("source", rows.Select(r => r.Source)),
+            new StringDataFrameColumn("output", rows.Select(r => r.Output)),
+            new StringDataFrameColumn("reject_reason", rows.Select(r => r.RejectReason ?? "")));
+    }
 
     /// <summary>
     /// The paper's three synthetic corpora in miniature (PAPER.md §1.2–1.4): toy documents of score 1–3 are rephrased in a
@@ -77,7 +93,8 @@ public static partial class Experiments
             Plotly.NET.CSharp.Chart.Column<int, string, string>(accepted, configs, Name: "accepted"),
             Plotly.NET.CSharp.Chart.Column<int, string, string>(rejected, configs, Name: "rejected"),
         }).Titled("Synthetic rows per released config");
-        var table = Tables.ToHtml(["config", "accepted", "rejected"], configs.Select((c, i) => (IReadOnlyList<object?>)[c, accepted[i], rejected[i]]));
+        var table = new DataFrame(new StringDataFrameColumn("config", configs),
+            new PrimitiveDataFrameColumn<int>("accepted", accepted), new PrimitiveDataFrameColumn<int>("rejected", rejected));
         return new SyntheticDataResult(outDir, rephrased, refusals, morals, files.Shards, examples, rejects, styles, chart, table);
     }
 

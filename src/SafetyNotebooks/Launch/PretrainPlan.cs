@@ -49,7 +49,11 @@ public sealed record PretrainPlan(
 /// <summary>Builds a <see cref="PretrainPlan"/>, refusing requests that LitGPT would reject or silently change.</summary>
 public static class PretrainPlanner
 {
-    public static PretrainPlan Plan(PretrainRequest r)
+    /// <summary>
+    /// Plans a run. <paramref name="vocabulary"/> and <paramref name="data"/> default to reading <c>r.TokenizerDir</c> and
+    /// inspecting <c>r.DataDir</c>; pass them to plan for a tokenizer or dataset that lives elsewhere (e.g. on the cluster).
+    /// </summary>
+    public static PretrainPlan Plan(PretrainRequest r, TokenizerVocabulary? vocabulary = null, LitDataFolder? data = null)
     {
         if (!string.Equals(r.Engine, "litgpt", StringComparison.OrdinalIgnoreCase))
             throw new BadInputException("only LitGPT is supported (the paper's engine)", "--engine", value: r.Engine);
@@ -60,8 +64,8 @@ public static class PretrainPlanner
         if (r.WarmupSteps < 0) throw new BadInputException("must be ≥ 0", "--warmup-steps", value: r.WarmupSteps.ToString());
         if (r.Logger is not ("csv" or "tensorboard" or "wandb" or "mlflow" or "litlogger"))
             throw new BadInputException("expected csv, tensorboard, wandb, mlflow or litlogger", "--logger", value: r.Logger);
-        var vocab = TokenizerVocabulary.Read(r.TokenizerDir, string.IsNullOrEmpty(r.Tag) ? null : r.Tag);
-        var data = LitDataFolder.Inspect(r.DataDir);
+        var vocab = vocabulary ?? TokenizerVocabulary.Read(r.TokenizerDir, string.IsNullOrEmpty(r.Tag) ? null : r.Tag);
+        data ??= LitDataFolder.Inspect(r.DataDir);
 
         var dense = 6.0 * ComputeMath.MatmulParams(shape, vocab.PaddedVocabSize);
         var attention = ComputeMath.AttentionFlopsPerToken(shape, r.SeqLength);

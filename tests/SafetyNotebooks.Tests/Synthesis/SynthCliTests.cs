@@ -49,3 +49,25 @@ public class SynthCliTests
         Assert.Equal(2, conc.Code);
     }
 }
+
+public class SyntheticDataExperimentTests
+{
+    [Fact]
+    public async Task Experiment_produces_every_kind_and_keeps_rejects()
+    {
+        var clean = await Experiments.SyntheticDataAsync(new Experiments.SyntheticDataOptions(80, 2, TestDirs.Fresh()));
+        Assert.Empty(clean.Rejects);
+        Assert.Equal(3, clean.Examples.Count);
+        Assert.Contains(clean.Shards.Keys, k => k.EndsWith("_rephrased"));
+        Assert.Contains(clean.Shards.Keys, k => k.EndsWith("_refusal"));
+        Assert.Contains(clean.Shards.Keys, k => k.EndsWith("_morals"));
+        Assert.Equal(clean.Refusals.Accepted.Count(), clean.Morals.Outcomes.Count);
+
+        var faulty = await Experiments.SyntheticDataAsync(new Experiments.SyntheticDataOptions(80, 2, TestDirs.Fresh(),
+            Misbehaviour: new SafetyNotebooks.Synthesis.ToyMisbehaviour(2, 0.1, 0.1, 0.1, 0.2)));
+        Assert.NotEmpty(faulty.Rejects);
+        Assert.All(faulty.Rejects, r => Assert.False(string.IsNullOrEmpty(r.RejectReason)));
+        var rejects = File.ReadAllLines(Path.Combine(faulty.OutputDir, "rejects.jsonl"));
+        Assert.Equal(faulty.Rejects.Count, rejects.Length);
+    }
+}
