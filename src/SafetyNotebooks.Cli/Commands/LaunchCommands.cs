@@ -134,4 +134,25 @@ public static class LaunchCommands
         });
         return command;
     }
+
+    /// <summary><c>safetynb experiment pretraining</c> (notebook 05): the paper's compute plan and launch files.</summary>
+    public static Command Experiment()
+    {
+        var mfu = Opt("--mfu", "assumed model FLOPs utilisation", 0.4);
+        var gpu = Opt("--gpu", "h100 | h200 | a100", "h100");
+        var outDir = Opt<string?>("--out", "plan folder (default: a fresh temporary folder)");
+        var command = new Command("pretraining", "The paper's pretraining run planned for LitGPT on 4 × 8 GPUs: compute, config, SLURM script (notebook 05)") { mfu, gpu, outDir, Cli.JsonOption };
+        command.SetHandler((parse, output) =>
+        {
+            var r = SafetyNotebooks.Experiments.Pretraining(new SafetyNotebooks.Experiments.PretrainingOptions(Gpu: parse.GetValue(gpu)!, Mfu: parse.GetValue(mfu), OutDir: parse.GetValue(outDir)));
+            if (parse.GetValue(Cli.JsonOption)) Cli.WriteJson(output, new { r.Files, r.Plan.Batch, r.Plan.Compute, r.Plan.Storage });
+            else
+            {
+                output.Write(r.Summary);
+                foreach (var f in r.Files) output.WriteLine($"wrote {f}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
 }

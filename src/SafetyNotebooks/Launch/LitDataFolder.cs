@@ -18,6 +18,18 @@ public sealed record LitDataFolder(string Root, LitDataSplit Train, LitDataSplit
     /// <summary>LitGPT's <c>split_names</c>: [train, val] for the two-folder layout; null (validation reuses training data) otherwise.</summary>
     public IReadOnlyList<string>? SplitNames => Val is null ? null : ["train", "val"];
 
+    /// <summary>
+    /// A dataset that is not on this machine (e.g. the cluster's 600B-token folder), described by its size: train/ and
+    /// val/ splits of int32 tokens, so a plan can be made before the data is written or copied.
+    /// </summary>
+    public static LitDataFolder Planned(string root, long trainTokens, long valTokens = 0, int bytesPerToken = 4)
+    {
+        var full = System.IO.Path.GetFullPath(root);
+        var train = new LitDataSplit("train", System.IO.Path.Combine(full, "train"), 0, trainTokens, trainTokens * bytesPerToken, "no_header_tensor:16");
+        var val = valTokens > 0 ? new LitDataSplit("val", System.IO.Path.Combine(full, "val"), 0, valTokens, valTokens * bytesPerToken, "no_header_tensor:16") : null;
+        return new LitDataFolder(full, train, val);
+    }
+
     public static LitDataFolder Inspect(string root)
     {
         if (!Directory.Exists(root))
