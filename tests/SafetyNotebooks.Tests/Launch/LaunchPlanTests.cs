@@ -185,3 +185,18 @@ public class LaunchPlanTests
         Assert.Equal(30, folder.Train.Tokens);
     }
 }
+
+public class PretrainingExperimentTests
+{
+    [Fact]
+    public void Paper_plan_is_made_without_the_cluster_folders()
+    {
+        var r = Experiments.Pretraining(new Experiments.PretrainingOptions(OutDir: TestDirs.Fresh()));
+        Assert.InRange(r.Plan.Compute.Days, 6.0, 7.0);
+        Assert.Equal(1.0, r.Plan.Storage.Epochs, 3);
+        Assert.Contains("data_path: /cluster/data/safelm-600B", r.Yaml);
+        Assert.Contains("srun litgpt pretrain --config", r.Sbatch);
+        Assert.Equal(3, r.Sizes.Rows.Count);
+        Assert.Equal(4, r.Files.Count);
+    }
+}
