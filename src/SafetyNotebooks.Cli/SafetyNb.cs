@@ -24,6 +24,9 @@ public static class SafetyNb
                      ExportCommands.Build(),
                      TrainCommands.Build(),
                      TagCommands.Build(),
+                     LaunchCommands.Build(),
+                     SynthCommands.Build(),
+                     ServeCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;
