@@ -77,7 +77,7 @@ public sealed partial class OverRefusalJudge(IChatClient client, OverRefusalJudg
     public static string Render(string question, string response) =>
         Template.Replace("{question}", question).Replace("{response}", response);
 
-    [GeneratedRegex(@"(?<![\d.])([1-5])(?![\d.])")]
+    [GeneratedRegex(@"(?<!\d|\d\.)([1-5])(?!\d|\.\d)")]
     private static partial Regex ClassLabel();
 
     /// <summary>The first stand-alone digit 1–5 of the answer, or null.</summary>

@@ -141,6 +141,7 @@ public static class TableRows
     {
         null => null,
         string s => JsonValue.Create(s),
+        ReadOnlyMemory<char> m => JsonValue.Create(m.ToString()), // strings inside lists arrive as character memory
         IDictionary<string, object> d => ToJson(d),
         System.Collections.IEnumerable list and not byte[] => new JsonArray(list.Cast<object?>().Select(ToNode).ToArray()),
         DateTime t => JsonValue.Create(t.ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
