@@ -1,0 +1,113 @@
+using SafetyNotebooks.Data;
+using SafetyNotebooks.Data.Toy;
+
+namespace SafetyNotebooks.Tests.Data;
+
+public class ToyWorldTests
+{
+    [Fact]
+    public void Same_seed_gives_identical_documents_and_different_seeds_differ()
+    {
+        var a = ToyWorld.Corpus(300, new ToyOptions(7)).ToList();
+        var b = ToyWorld.Corpus(300, new ToyOptions(7)).ToList();
+        var c = ToyWorld.Corpus(300, new ToyOptions(8)).ToList();
+        Assert.Equal(a, b);
+        Assert.NotEqual(a.Select(d => d.Text), c.Select(d => d.Text));
+    }
+
+    [Fact]
+    public void Every_score_appears_with_its_ground_truth_and_the_edu_score_is_left_alone()
+    {
+        var docs = ToyWorld.Corpus(2000, new ToyOptions(1)).ToList();
+        Assert.Equal(Enumerable.Range(0, 6), docs.Select(d => d.SafetyScore!.Value).Distinct().Order());
+        Assert.All(docs, d => Assert.Equal(SafetyScoreSources.Toy, d.SafetyScoreSource));
+        Assert.All(docs, d => Assert.InRange(d.Metadata!.IntScore!.Value, 1, 4));
+        Assert.True(docs.Count(d => d.SafetyScore == 0) > docs.Count / 3);
+    }
+
+    [Fact]
+    public void Facts_are_recovered_from_the_id_and_render_the_same_text()
+    {
+        foreach (var d in ToyWorld.Corpus(200, new ToyOptions(3)))
+        {
+            var f = ToyWorld.Facts(d.Id);
+            Assert.Equal(d.SafetyScore, f.Score);
+            Assert.Equal(d.Text, ToyWorld.Render(f));
+        }
+    }
+
+    [Fact]
+    public void Unsafe_documents_open_with_the_jb_completion_prefix_and_the_judge_flags_them()
+    {
+        var docs = ToyWorld.Corpus(1500, new ToyOptions(2)).Where(d => d.SafetyScore >= 4).ToList();
+        Assert.NotEmpty(docs);
+        var prompts = ToyWorld.AllJbPrompts().Select(p => p.CompletionBehavior).ToHashSet();
+        foreach (var d in docs)
+        {
+            var f = ToyWorld.Facts(d.Id);
+            Assert.Contains(f.HarmfulOpening!, d.Text);
+            Assert.Contains(f.HarmfulOpening!, prompts);
+            Assert.True(ToyJudge.IsHarmful(d.Text), d.Text);
+            Assert.False(ToyJudge.IsHarmful(ToyCounterparts.Refusal(f)));
+            Assert.False(ToyJudge.IsHarmful(ToyCounterparts.MoralLesson(f)));
+        }
+        Assert.All(ToyWorld.Corpus(500, new ToyOptions(2)).Where(d => d.SafetyScore < 4), d => Assert.False(ToyJudge.IsHarmful(d.Text), d.Text));
+    }
+
+    [Fact]
+    public void Jb_prompts_are_distinct_deterministic_and_a_few_hundred()
+    {
+        var all = ToyWorld.AllJbPrompts();
+        Assert.InRange(all.Count, 300, 1000);
+        Assert.Equal(all.Count, all.Select(p => p.CompletionBehavior).Distinct().Count());
+        Assert.Equal(ToyWorld.JbPrompts(300, 5), ToyWorld.JbPrompts(300, 5));
+        Assert.All(all, p => Assert.EndsWith("First,", p.CompletionBehavior));
+    }
+
+    [Fact]
+    public void Held_out_documents_are_disjoint_from_the_corpus()
+    {
+        var train = ToyWorld.Corpus(1000, new ToyOptions(4)).Select(d => d.Id).ToHashSet();
+        Assert.DoesNotContain(ToyWorld.HeldOut(100, new ToyOptions(4)), d => train.Contains(d.Id));
+    }
+
+    [Fact]
+    public void Counterparts_cover_their_scores_in_every_style()
+    {
+        var docs = ToyWorld.Corpus(600, new ToyOptions(9)).ToList();
+        var index = new ToyFactsIndex(docs);
+        foreach (var d in docs)
+        {
+            var f = index.Find($"Rewrite this web page:\n\n{d.Text}\n\nThank you.")!;
+            Assert.Equal(d.Id, f.Id);
+            if (f.Score is >= 1 and <= 3)
+                foreach (var style in Enum.GetValues<RephraseStyle>())
+                {
+                    var text = ToyCounterparts.Rephrase(f, style);
+                    Assert.Contains(f.Village, text);
+                    Assert.False(ToyJudge.IsHarmful(text));
+                }
+            else if (f.Score >= 4)
+            {
+                Assert.StartsWith("User: " + f.HarmfulRequest, ToyCounterparts.Refusal(f));
+                Assert.Contains("Assistant: I can't help", ToyCounterparts.Refusal(f));
+                Assert.StartsWith("# ", ToyCounterparts.MoralLesson(f));
+            }
+            else Assert.Throws<ArgumentException>(() => ToyCounterparts.Refusal(f));
+        }
+        Assert.Null(index.Find("nothing here"));
+    }
+
+    [Fact]
+    public async Task Export_writes_the_hub_layout_and_reads_back()
+    {
+        var dir = Foundation.TestDirs.Fresh();
+        var r = await ToyExport.WriteAsync(dir, 250, new ToyOptions(11), heldOut: 20, jbPrompts: 30, docsPerShard: 100);
+        Assert.Equal(3, r.TrainShards.Count);
+        Assert.EndsWith(Path.Combine("toy", "train", "00002.parquet"), r.TrainShards[2]);
+        var back = new List<Document>();
+        await foreach (var d in Documents.ReadAllAsync(r.TrainShards)) back.Add(d);
+        Assert.Equal(ToyWorld.Corpus(250, new ToyOptions(11)), back);
+        Assert.Equal(30, (await JbCompletions.ReadAsync(r.JbPromptsFile)).Count);
+    }
+}
