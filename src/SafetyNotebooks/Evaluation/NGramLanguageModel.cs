@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SafetyNotebooks.Modeling;
 using SafetyNotebooks.Tokenization;
 using TorchSharp;
@@ -14,13 +15,45 @@ namespace SafetyNotebooks.Evaluation;
 /// </summary>
 public sealed class NGramLanguageModel : ICausalLanguageModel
 {
-    readonly Dictionary<string, Dictionary<int, int>> _counts = new(StringComparer.Ordinal);
-    readonly Dictionary<string, int> _totals = new(StringComparer.Ordinal);
+    // Context → next-token counts. A context is keyed by a 64-bit hash chained from its newest token back to its oldest,
+    // so every shorter context of a position is one step of the same chain and nothing is allocated per lookup; with a
+    // few million contexts the chance of any collision is below 1e-6.
+    readonly Dictionary<ulong, Row> _rows = new();
+
+    // Most long contexts of a corpus are followed by one token only; keep that one inline and a dictionary for the rest.
+    struct Row
+    {
+        public int Total;
+        public int FirstId;
+        public int FirstCount;
+        public Dictionary<int, int>? Others;
+
+        public void Add(int id)
+        {
+            Total++;
+            if (FirstCount == 0 || FirstId == id) { FirstId = id; FirstCount++; return; }
+            Others ??= new Dictionary<int, int>();
+            Others[id] = Others.GetValueOrDefault(id) + 1;
+        }
+    }
+
+    const ulong EmptyContext = 0x243F6A8885A308D3UL;
+
+    static ulong Extend(ulong hash, int olderToken)
+    {
+        var z = hash * 0x9E3779B97F4A7C15UL + (ulong)olderToken + 1;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
 
     public int Order { get; }
     public double Beta { get; }
     public long VocabSize { get; }
     public Device Device => CPU;
+
+    /// <summary>Distinct contexts counted (a size measure).</summary>
+    public int Contexts => _rows.Count;
 
     NGramLanguageModel(int order, long vocabSize, double beta)
     {
@@ -39,8 +72,14 @@ public sealed class NGramLanguageModel : ICausalLanguageModel
         {
             var tokens = startId is int s ? seq.Prepend(s).ToArray() : seq.ToArray();
             for (var t = startId is null ? 0 : 1; t < tokens.Length; t++)
+            {
+                var hash = EmptyContext;
                 for (var n = 0; n < order && n <= t; n++)
-                    model.Add(Key(tokens, t - n, n), tokens[t]);
+                {
+                    if (n > 0) hash = Extend(hash, tokens[t - n]);
+                    CollectionsMarshal.GetValueRefOrAddDefault(model._rows, hash, out _).Add(tokens[t]);
+                }
+            }
         }
         return model;
     }
@@ -49,35 +88,33 @@ public sealed class NGramLanguageModel : ICausalLanguageModel
     public static NGramLanguageModel Fit(IEnumerable<string> texts, ITextTokenizer tokenizer, int order, int? startId = null, double beta = 1.0) =>
         Fit(texts.Select(t => tokenizer.Encode(t)), order, tokenizer.VocabSize, startId, beta);
 
-    void Add(string context, int next)
-    {
-        if (!_counts.TryGetValue(context, out var row)) _counts[context] = row = new Dictionary<int, int>();
-        row[next] = row.GetValueOrDefault(next) + 1;
-        _totals[context] = _totals.GetValueOrDefault(context) + 1;
-    }
-
-    static string Key(IReadOnlyList<int> tokens, int start, int length)
-    {
-        var chars = new char[length];
-        for (var i = 0; i < length; i++) chars[i] = (char)tokens[start + i];
-        return new string(chars);
-    }
-
     /// <summary>The next-token distribution after <paramref name="history"/> (only its last Order − 1 tokens matter).</summary>
     public double[] NextDistribution(IReadOnlyList<int> history)
     {
-        var p = new double[VocabSize];
-        Array.Fill(p, 1.0 / VocabSize);
         var maxContext = Math.Min(Order - 1, history.Count);
+        var rows = new List<Row>(maxContext + 1);
+        var hash = EmptyContext;
         for (var n = 0; n <= maxContext; n++)
         {
-            var key = Key(history, history.Count - n, n);
-            if (!_totals.TryGetValue(key, out var total)) break; // a longer context is unseen too
-            var row = _counts[key];
-            var scale = Beta / (total + Beta);
-            for (var w = 0; w < p.Length; w++) p[w] *= scale;
-            foreach (var (w, c) in row) p[w] += c / (total + Beta);
+            if (n > 0) hash = Extend(hash, history[history.Count - n]);
+            if (!_rows.TryGetValue(hash, out var row)) break; // a longer context is unseen too
+            rows.Add(row);
         }
+        // Unrolled recursion: p(w) = U·Π_n s_n + Σ_n c_n(w)/(T_n + β) · Π_{m>n} s_m, with s_n = β/(T_n + β),
+        // so the cost is the vocabulary once plus the observed continuations, not vocabulary × order.
+        var p = new double[VocabSize];
+        var weight = 1.0; // Π_{m>n} s_m, built from the longest context down
+        for (var n = rows.Count - 1; n >= 0; n--)
+        {
+            var row = rows[n];
+            var a = weight / (row.Total + Beta);
+            p[row.FirstId] += a * row.FirstCount;
+            if (row.Others is not null)
+                foreach (var (w, c) in row.Others) p[w] += a * c;
+            weight *= Beta / (row.Total + Beta);
+        }
+        var uniform = weight / VocabSize;
+        for (var w = 0; w < p.Length; w++) p[w] += uniform;
         return p;
     }
 
