@@ -15,6 +15,11 @@ public static class SafetyNb
                      NotebookCommands.Build(),
                      ExperimentCommands.Build(),
                      ReproduceCommand.Build(),
+                     DataCommands.Build(),
+                     ModelCommands.Build(),
+                     ScoringCommands.Classify(),
+                     ScoringCommands.Score(),
+                     ScoringCommands.Scoring(),
                  })
             root.Subcommands.Add(command);
         return root;
