@@ -11,6 +11,7 @@ public static class Harness
         ["safetensors"] = SafetensorsBench.Run,
         ["toy-encoder"] = ToyEncoderBench.Run,
         ["gte-gpu"] = GteGpuBench.Run,
+        ["eval"] = EvaluationBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>
