@@ -15,6 +15,7 @@ public static class Harness
         ["litdata-export"] = LitDataExportBench.Run,
         ["tag"] = TagBench.Run,
         ["tag-parquet"] = TagParquetBench.Run,
+        ["eval"] = EvaluationBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

@@ -15,6 +15,7 @@ public static class SafetyNb
                      NotebookCommands.Build(),
                      ExperimentCommands.Build(),
                      ReproduceCommand.Build(),
+                     EvalCommands.Build(),
                      DataCommands.Build(),
                      ModelCommands.Build(),
                      KernelCommands.Build(),

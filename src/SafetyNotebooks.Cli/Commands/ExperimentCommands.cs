@@ -14,6 +14,7 @@ public static class ExperimentCommands
         command.Subcommands.Add(TagCommands.Experiment());
         command.Subcommands.Add(SynthCommands.Experiment());
         command.Subcommands.Add(LaunchCommands.Experiment());
+        command.Subcommands.Add(EvalCommands.EvaluationExperiment());
         return command;
     }
 
