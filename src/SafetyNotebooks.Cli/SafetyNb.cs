@@ -15,6 +15,8 @@ public static class SafetyNb
                      NotebookCommands.Build(),
                      ExperimentCommands.Build(),
                      ReproduceCommand.Build(),
+                     DataCommands.Build(),
+                     ModelCommands.Build(),
                      ScoringCommands.Classify(),
                      ScoringCommands.Score(),
                      ScoringCommands.Scoring(),
