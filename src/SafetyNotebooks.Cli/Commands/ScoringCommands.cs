@@ -83,8 +83,10 @@ public static class ScoringCommands
         var concurrency = new Option<int>("--llm-concurrency") { Description = "Judge requests in flight", DefaultValueFactory = _ => 8 };
         var ensemble = new Option<string>("--ensemble") { Description = "How to combine classifier and judge (the paper: max)", DefaultValueFactory = _ => "max" };
         var maxLength = new Option<int?>("--max-length") { Description = "Classifier chunk length in tokens (default: the model's maximum)" };
+        var shardIndex = new Option<int>("--shard-index") { Description = "This worker's index (e.g. SLURM_ARRAY_TASK_ID)", DefaultValueFactory = _ => 0 };
+        var numShards = new Option<int>("--num-shards") { Description = "Number of workers sharing the input files", DefaultValueFactory = _ => 1 };
         var command = new Command("score", "Add 0–5 safety scores to documents with the classifier, an LLM judge, or both (max)")
-            { input, output, classifier, endpoint, model, concurrency, ensemble, maxLength, InfoCommands.DeviceOption, Cli.JsonOption };
+            { input, output, classifier, endpoint, model, concurrency, ensemble, maxLength, shardIndex, numShards, InfoCommands.DeviceOption, Cli.JsonOption };
         command.SetHandler(async (parse, stdout, cancel) =>
         {
             var json = parse.GetValue(Cli.JsonOption);
@@ -96,12 +98,17 @@ public static class ScoringCommands
             using var scorer = parse.GetValue(classifier) is { } dir ? SafetyClassifier.Load(dir, parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(maxLength)) : null;
             using var client = judge?.CreateClient();
             var options = new ScoreCorpusOptions(scorer, client, new LlmScoringOptions(MaxConcurrency: parse.GetValue(concurrency)));
-            var summaries = await Progress.RunAsync("scoring documents", json, stdout,
-                progress => DocumentScoring.ScoreAsync(parse.GetValue(input)!, parse.GetValue(output)!, options, progress, cancel));
-            if (json) Cli.WriteJson(stdout, new { files = summaries.Select(s => new { s.Input, s.Output, s.Rows, s.Skipped, llm_failures = s.LlmFailures }), judge = judge?.ToString() });
+            var job = new Data.ShardJobOptions(parse.GetValue(output)!, parse.GetValue(shardIndex), parse.GetValue(numShards));
+            var result = await Progress.RunAsync("scoring documents", json, stdout,
+                progress => DocumentScoring.ScoreAsync([parse.GetValue(input)!], job, options, progress, cancel));
+            var failures = await DocumentScoring.CountLlmFailuresAsync(parse.GetValue(output)!, cancel);
+            if (json) Cli.WriteJson(stdout, new { files = result.Files.Select(s => new { s.Input, s.Output, rows = s.RowsOut, s.Skipped }), llm_failures = failures, judge = judge?.ToString() });
             else
-                foreach (var s in summaries)
-                    stdout.WriteLine(s.Skipped ? $"{s.Output}: already scored, skipped" : $"{s.Output}: {s.Rows} rows scored{(s.LlmFailures > 0 ? $", {s.LlmFailures} unreadable judge answers" : "")}");
+            {
+                foreach (var s in result.Files)
+                    stdout.WriteLine(s.Skipped ? $"{s.Output}: already scored, skipped" : $"{s.Output}: {s.RowsOut} rows scored");
+                if (failures > 0) stdout.WriteLine($"{failures} judge answers could not be read (safety_score left empty for those rows unless the classifier scored them)");
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -179,6 +179,7 @@ public static class ClassifierTraining
     {
         var tokenizer = WordPieceTokenizer.BuildWordVocabulary(train.Select(x => x.Text), o.VocabSize);
         var model = new GteForSequenceClassification(GteConfig.Toy(tokenizer.VocabSize, o.MaxLength));
+        model.InitializeWeights(o.Seed);
         model.to(device);
         return new SafetyClassifier(model, tokenizer, o.MaxLength, device);
     }

@@ -7,74 +7,56 @@ namespace SafetyNotebooks.Scoring;
 public sealed record ScoreCorpusOptions(SafetyClassifier? Classifier, IChatClient? Judge, LlmScoringOptions? Llm = null,
     bool Ensemble = true, int ClassifierBatchSize = 32, int LlmPartSize = 256);
 
-/// <summary>What scoring a file did.</summary>
-public sealed record ScoreFileSummary(string Input, string Output, long Rows, bool Skipped, int LlmFailures);
-
 /// <summary>
 /// Adds the top-level columns <c>safety_score</c> (int32), <c>safety_score_source</c> (classifier | llm | ensemble)
 /// and <c>safety_reason</c> (the judge's reason, when an LLM scored) to Parquet corpora, every other column passing
-/// through. Files are processed row group by row group and written atomically; a finished output file is skipped on a
-/// rerun, and LLM answers are kept in resumable parts under <c>.llm/</c>, so a killed run loses little work.
-/// With both scorers the score is the maximum and the reason is the judge's when it is at least the classifier's score.
+/// through. Runs on the data layer's <see cref="ShardJob"/> (row group by row group, atomic outputs, a done-list, SLURM
+/// array sharding); judge answers are also kept in resumable parts under <c>OUTPUT/.llm/</c>, so a killed run loses
+/// little work. With both scorers the score is the maximum and the reason is the judge's when it is at least the
+/// classifier's score.
 /// </summary>
 public static class DocumentScoring
 {
-    /// <summary>The Parquet files of <paramref name="input"/> (a file, or a folder searched recursively), in ordinal order.</summary>
-    public static IReadOnlyList<string> InputFiles(string input) =>
-        File.Exists(input) ? [Path.GetFullPath(input)]
-        : Directory.Exists(input) ? Directory.GetFiles(input, "*.parquet", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal).ToList()
-        : throw new BadInputException("no such file or folder", input);
-
-    public static async Task<IReadOnlyList<ScoreFileSummary>> ScoreAsync(string input, string outputDir, ScoreCorpusOptions o,
+    public static async Task<ShardJobResult> ScoreAsync(IReadOnlyList<string> inputs, ShardJobOptions job, ScoreCorpusOptions o,
         IProgress<double>? progress = null, CancellationToken ct = default)
     {
         if (o.Classifier is null && o.Judge is null) throw new BadInputException("choose a classifier (--classifier) and/or an LLM judge (--llm-endpoint)", "score");
-        var files = InputFiles(input);
-        if (files.Count == 0) throw new BadInputException("no .parquet files", input);
-        var root = File.Exists(input) ? Path.GetDirectoryName(Path.GetFullPath(input))! : Path.GetFullPath(input);
-        var summaries = new List<ScoreFileSummary>();
-        for (var i = 0; i < files.Count; i++)
-        {
-            var relative = Path.GetRelativePath(root, files[i]);
-            var output = SafePath.Combine(outputDir, relative);
-            summaries.Add(await ScoreFileAsync(files[i], output, Path.Combine(outputDir, ".llm", Path.ChangeExtension(relative, null)), o, ct));
-            progress?.Report((i + 1.0) / files.Count);
-        }
-        return summaries;
+        var files = ShardJob.FindInputs(inputs);
+        if (files.Count == 0) throw new BadInputException("no .parquet files", string.Join(", ", inputs));
+        var llmRoot = Path.Combine(Path.GetFullPath(job.OutputDir), ".llm");
+        return await ShardJob.RunAsync(files, job, (batch, context) => ScoreBatchAsync(batch, context, llmRoot, o, ct), progress, ct);
     }
 
-    public static async Task<ScoreFileSummary> ScoreFileAsync(string input, string output, string llmWorkDir, ScoreCorpusOptions o, CancellationToken ct = default)
+    /// <summary>One row group: classifier scores, judge answers (resumable under <paramref name="llmRoot"/>), combined.</summary>
+    public static async ValueTask<ParquetBatch> ScoreBatchAsync(ParquetBatch batch, BatchContext context, string llmRoot, ScoreCorpusOptions o, CancellationToken ct)
     {
-        if (File.Exists(output)) return new ScoreFileSummary(input, output, 0, true, 0);
+        var texts = batch.RowCount == 0 ? [] : batch.Texts.Select(t => t ?? "").ToList();
+        var classifier = batch.RowCount == 0 ? null : o.Classifier?.Score(texts, o.ClassifierBatchSize);
         IReadOnlyList<LlmScoreRow>? judged = null;
-        var failures = 0;
-        if (o.Judge is not null)
+        if (o.Judge is not null && batch.RowCount > 0)
         {
-            var docs = new List<(string, string)>();
-            await foreach (var batch in ParquetFiles.ReadBatchesAsync(input, new ParquetReadOptions([Columns.Id, Columns.Text]), ct))
-                docs.AddRange(batch.Ids.Zip(batch.Texts, (id, text) => (id ?? "", text ?? "")));
-            var summary = await LlmScoringJob.RunAsync(o.Judge, docs, llmWorkDir, o.LlmPartSize, o.Llm, ct: ct);
+            var workDir = SafePath.Combine(llmRoot, Path.Combine(Path.ChangeExtension(context.RelativePath, null), $"rg-{context.RowGroup:D5}"), context.InputPath);
+            var ids = batch.Ids;
+            var docs = texts.Select((t, r) => (ids[r] ?? $"row-{context.FirstRow + r}", t)).ToList();
+            var summary = await LlmScoringJob.RunAsync(o.Judge, docs, workDir, o.LlmPartSize, o.Llm, ct: ct);
             judged = await LlmScoringJob.ReadAllAsync(summary.Parts, ct);
-            failures = summary.Failures;
         }
-        var offset = 0;
-        async IAsyncEnumerable<ParquetBatch> Scored()
-        {
-            await foreach (var batch in ParquetFiles.ReadBatchesAsync(input, null, ct))
-            {
-                var texts = batch.Texts.Select(t => t ?? "").ToList();
-                var classifier = o.Classifier?.Score(texts, o.ClassifierBatchSize);
-                var rows = Enumerable.Range(0, batch.RowCount).Select(r => Combine(classifier?[r], judged?[offset + r], o.Ensemble)).ToList();
-                offset += batch.RowCount;
-                yield return batch
-                    .With<int>(Columns.SafetyScore, rows.Select(r => r.Score).ToArray())
-                    .With(Columns.SafetyScoreSource, rows.Select(r => r.Score is null ? null : r.Source).ToArray())
-                    .With(Columns.SafetyReason, rows.Select(r => r.Reason).ToArray());
-            }
-        }
-        var (schema, _) = await ParquetFiles.InspectAsync(input, ct);
-        var written = await ParquetFiles.WriteAsync(output, Scored(), schema, null, ct);
-        return new ScoreFileSummary(input, output, written, false, failures);
+        var rows = Enumerable.Range(0, batch.RowCount).Select(r => Combine(classifier?[r], judged?[r], o.Ensemble)).ToList();
+        return batch
+            .With<int>(Columns.SafetyScore, rows.Select(r => r.Score).ToArray())
+            .With(Columns.SafetyScoreSource, rows.Select(r => r.Score is null ? null : r.Source).ToArray())
+            .With(Columns.SafetyReason, rows.Select(r => r.Reason).ToArray());
+    }
+
+    /// <summary>Judge answers that could not be read, over every part under <paramref name="outputDir"/>/.llm.</summary>
+    public static async Task<int> CountLlmFailuresAsync(string outputDir, CancellationToken ct = default)
+    {
+        var root = Path.Combine(outputDir, ".llm");
+        if (!Directory.Exists(root)) return 0;
+        var failures = 0;
+        foreach (var part in Directory.GetFiles(root, "part-*.parquet", SearchOption.AllDirectories))
+            failures += (await LlmScoringJob.ReadAsync(part, ct)).Count(r => r.ParseFailed);
+        return failures;
     }
 
     /// <summary>One row's result: the classifier's score, the judge's, or (ensemble) their maximum.</summary>

@@ -226,6 +226,25 @@ public sealed class GteForSequenceClassification : nn.Module
         register_module("classifier", classifier);
     }
 
+    /// <summary>
+    /// PyTorch's default initialisation scales (embeddings N(0, 1), linear weights U(±1/√fan_in)) with zero biases and
+    /// unit LayerNorm scales, drawn from a private generator: a from-scratch model depends only on
+    /// <paramref name="seed"/>, never on other users of the global RNG (tests and threads run side by side).
+    /// </summary>
+    public void InitializeWeights(long seed)
+    {
+        using var generator = new torch.Generator((ulong)seed);
+        using var noGrad = no_grad();
+        foreach (var (name, p) in named_parameters().OrderBy(kv => kv.name, StringComparer.Ordinal))
+        {
+            using var scope = NewDisposeScope();
+            if (name.EndsWith(".bias", StringComparison.Ordinal)) p.zero_();
+            else if (name.EndsWith("LayerNorm.weight", StringComparison.Ordinal) || name.EndsWith("_ln.weight", StringComparison.Ordinal)) p.fill_(1);
+            else if (name.Contains("embeddings.", StringComparison.Ordinal)) p.copy_(randn(p.shape, ScalarType.Float32, generator: generator));
+            else p.copy_((rand(p.shape, ScalarType.Float32, generator: generator) * 2 - 1) / Math.Sqrt(p.shape[1]));
+        }
+    }
+
     /// <summary>Parameters of the linear head only (the "LP" stage of LP-FT).</summary>
     public IEnumerable<Parameter> HeadParameters() => classifier.parameters();
 

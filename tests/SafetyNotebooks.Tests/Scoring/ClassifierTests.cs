@@ -5,7 +5,19 @@ using static TorchSharp.torch;
 
 namespace SafetyNotebooks.Tests.Scoring;
 
-public sealed class ClassifierTests
+/// <summary>One keyword classifier trained once and shared by the tests that only read it.</summary>
+public sealed class KeywordClassifierFixture : IDisposable
+{
+    public SafetyClassifier Classifier { get; }
+    public TrainingReport Report { get; }
+
+    public KeywordClassifierFixture() =>
+        (Classifier, Report) = SafetyClassifier.Train(ClassifierTests.Corpus(240, 1), ClassifierTests.Corpus(60, 2), ClassifierTests.Tiny(epochs: 6));
+
+    public void Dispose() => Classifier.Dispose();
+}
+
+public sealed class ClassifierTests(KeywordClassifierFixture trained) : IClassFixture<KeywordClassifierFixture>
 {
     // A labelled corpus where the score is carried by one keyword among filler words.
     internal static List<LabeledText> Corpus(int n, int seed)
@@ -22,15 +34,14 @@ public sealed class ClassifierTests
         }).ToList();
     }
 
-    static TrainingOptions Tiny(string? checkpoint = null, int epochs = 3) =>
+    internal static TrainingOptions Tiny(string? checkpoint = null, int epochs = 3) =>
         new([new("linear-probe", true, 1e-2, 16, 1, 0), new("fine-tune", false, 3e-3, 16, epochs, 0.001)],
             Lambda: 3, Seed: 11, MaxLength: 24, CheckpointDir: checkpoint, Device: "cpu");
 
     [Fact]
     public void Toy_training_learns_the_keyword_scores_and_the_saved_classifier_scores_the_same()
     {
-        var (classifier, report) = SafetyClassifier.Train(Corpus(240, 1), Corpus(60, 2), Tiny(epochs: 6));
-        using var _ = classifier;
+        var (classifier, report) = (trained.Classifier, trained.Report);
         Assert.Equal(7, report.Epochs.Count);
         Assert.True(report.Epochs[^1].TrainLoss < report.Epochs[0].TrainLoss, "loss went down");
         Assert.True(report.Final.F1Macro > 0.6, $"F1 {report.Final.F1Macro}");
@@ -110,8 +121,7 @@ public sealed class ClassifierTests
     [Fact]
     public void A_long_document_scores_the_maximum_over_its_chunks()
     {
-        var (classifier, _) = SafetyClassifier.Train(Corpus(240, 1), Corpus(60, 2), Tiny(epochs: 6));
-        using var _c = classifier;
+        var classifier = trained.Classifier;
         var safe = string.Join(' ', Enumerable.Repeat("the river garden people walk today", 10));
         var unsafeTail = safe + " bomb bomb bomb";
         var scores = classifier.Predict([safe, unsafeTail, ""]);
