@@ -9,6 +9,7 @@ public static class Harness
     public static Dictionary<string, Func<string[], int>> All() => new()
     {
         ["safetensors"] = SafetensorsBench.Run,
+        ["data"] = DataBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>
