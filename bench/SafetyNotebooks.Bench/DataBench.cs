@@ -38,6 +38,7 @@ public static class DataBench
             var readDocs = Time(() => { long n = 0; foreach (var _ in Documents.ReadAsync(input).ToBlockingEnumerable()) n++; });
             var readBatches = Time(() => { foreach (var _ in ParquetFiles.ReadBatchesAsync(input).ToBlockingEnumerable()) { } });
             var readText = Time(() => { foreach (var _ in ParquetFiles.ReadBatchesAsync(input, new ParquetReadOptions(["text"])).ToBlockingEnumerable()) { } });
+            var raw = Time(() => RawTextRead(input).GetAwaiter().GetResult());
             var job = Time(() => ShardJob.RunAsync([input], new ShardJobOptions(Path.Combine(dir, "out" + Guid.NewGuid().ToString("N")), Write: new ParquetWriteOptions(codec)), (b, _) => b).GetAwaiter().GetResult());
             // MB per CPU-second of this process: "per core", and not distorted by other processes on a shared machine
             foreach (var (name, t, ratio) in new[]
@@ -46,6 +47,7 @@ public static class DataBench
                          ("read documents (all columns)", readDocs, readDocs.Cpu / readBatches.Cpu),
                          ("read batches (all columns) [baseline]", readBatches, 1.0),
                          ("read batches (text column only)", readText, readText.Cpu / readBatches.Cpu),
+                         ("raw Parquet.Net text read (no toolkit code)", raw, raw.Cpu / readBatches.Cpu),
                          ("read+write (identity ShardJob)", job, null),
                      })
             {
@@ -58,6 +60,19 @@ public static class DataBench
         finally
         {
             Directory.Delete(dir, true);
+        }
+    }
+
+    // the floor: Parquet.Net's own string read of the text column, as in TOOLCHAIN.md §4
+    static async Task RawTextRead(string path)
+    {
+        await using var reader = await Parquet.ParquetReader.CreateAsync(path);
+        var field = reader.Schema.GetDataFields().First(f => f.Name == "text");
+        for (var g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var rg = reader.OpenRowGroupReader(g);
+            var buffer = new string?[reader.RowGroups[g].RowCount];
+            await rg.ReadAsync(field, buffer.AsMemory());
         }
     }
 
