@@ -10,6 +10,8 @@ public static class Harness
     {
         ["safetensors"] = SafetensorsBench.Run,
         ["data"] = DataBench.Run,
+        ["toy-encoder"] = ToyEncoderBench.Run,
+        ["gte-gpu"] = GteGpuBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

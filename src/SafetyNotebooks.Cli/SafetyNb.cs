@@ -16,6 +16,10 @@ public static class SafetyNb
                      ExperimentCommands.Build(),
                      ReproduceCommand.Build(),
                      DataCommands.Build(),
+                     ModelCommands.Build(),
+                     ScoringCommands.Classify(),
+                     ScoringCommands.Score(),
+                     ScoringCommands.Scoring(),
                  })
             root.Subcommands.Add(command);
         return root;

@@ -1,0 +1,179 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace SafetyNotebooks.Tokenization;
+
+/// <summary>An added token of tokenizer.json (<c>added_tokens</c>).</summary>
+public sealed record AddedToken(int Id, string Content, bool Special);
+
+/// <summary>
+/// A Hugging Face byte-level BPE tokenizer (GPT-2 / SmolLM2 / Llama-3 style) read from <c>tokenizer.json</c> and
+/// <c>tokenizer_config.json</c>: vocabulary and merges drive Microsoft.ML.Tokenizers' BPE, the
+/// <c>pre_tokenizer</c> chain (ByteLevel, Digits, Split, Sequence) is reproduced step by step, and added tokens
+/// (special tokens, the harmfulness tag) are matched in the raw text first so that each is exactly one id.
+/// </summary>
+public sealed class HfTokenizer : ITextTokenizer
+{
+    readonly BpeTokenizer bpe;
+    readonly Dictionary<string, int> vocab;
+    readonly Dictionary<int, string> idToToken;
+    readonly HashSet<int> specialIds;
+
+    public IReadOnlyList<AddedToken> AddedTokens { get; }
+
+    /// <summary>Size of the base vocabulary, without added tokens that are not in it (what LitGPT calls vocab_size).</summary>
+    public int BaseVocabSize { get; }
+
+    public int VocabSize { get; }
+
+    public string? BosToken { get; }
+    public string? EosToken { get; }
+    public int? BosId => BosToken is null ? null : TokenToId(BosToken);
+    public int? EosId => EosToken is null ? null : TokenToId(EosToken);
+
+    /// <summary>Whether <c>Encode(text, addSpecialTokens: true)</c> adds BOS / EOS (tokenizer_config add_bos_token / add_eos_token).</summary>
+    public bool AddBos { get; }
+    public bool AddEos { get; }
+
+    /// <summary>The raw Jinja chat template of tokenizer_config.json, when the model has one.</summary>
+    public string? ChatTemplate { get; }
+
+    /// <summary>The parsed tokenizer.json (for writing an extended copy).</summary>
+    public JsonObject Json { get; }
+
+    HfTokenizer(JsonObject json, JsonObject? config, string source)
+    {
+        Json = json;
+        var model = json["model"] as JsonObject ?? throw new BadInputException("missing model", source, "model");
+        var type = model["type"]?.GetValue<string>();
+        if (type != "BPE") throw new BadInputException("only byte-level BPE tokenizers are supported", source, "model.type", type ?? "null");
+        if (json["normalizer"] is JsonObject norm)
+            throw new BadInputException("normalizers are not supported", source, "normalizer.type", norm["type"]?.ToString() ?? "?");
+        vocab = (model["vocab"] as JsonObject ?? throw new BadInputException("missing", source, "model.vocab"))
+            .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>(), StringComparer.Ordinal);
+        var merges = (model["merges"] as JsonArray ?? []).Select(m => m switch
+        {
+            JsonArray pair when pair.Count == 2 => $"{pair[0]!.GetValue<string>()} {pair[1]!.GetValue<string>()}",
+            JsonValue v => v.GetValue<string>(),
+            _ => throw new BadInputException("merge must be \"a b\" or [a, b]", source, "model.merges", m?.ToJsonString()),
+        }).ToList();
+        AddedTokens = (json["added_tokens"] as JsonArray ?? []).Select(a => new AddedToken(
+            a!["id"]!.GetValue<int>(), a["content"]!.GetValue<string>(), a["special"]?.GetValue<bool>() ?? false)).ToList();
+
+        idToToken = vocab.ToDictionary(kv => kv.Value, kv => kv.Key);
+        BaseVocabSize = vocab.Count;
+        foreach (var a in AddedTokens) idToToken[a.Id] = a.Content;
+        VocabSize = idToToken.Count == 0 ? 0 : idToToken.Keys.Max() + 1;
+        specialIds = AddedTokens.Where(a => a.Special).Select(a => a.Id).ToHashSet();
+
+        var specials = AddedTokens.ToDictionary(a => a.Content, a => a.Id, StringComparer.Ordinal);
+        var steps = PreTokenizerSteps(json["pre_tokenizer"], source, "pre_tokenizer");
+        bpe = BpeTokenizer.Create(new BpeOptions(vocab)
+        {
+            Merges = merges,
+            ByteLevel = true,
+            SpecialTokens = specials.Count == 0 ? null : specials,
+            PreTokenizer = new HfPreTokenizer(steps, specials.Keys),
+        });
+
+        static string? TokenText(JsonNode? n) => n switch { JsonValue v => v.GetValue<string>(), JsonObject o => o["content"]?.GetValue<string>(), _ => null };
+        BosToken = TokenText(config?["bos_token"]);
+        EosToken = TokenText(config?["eos_token"]);
+        AddBos = config?["add_bos_token"]?.GetValue<bool>() ?? false;
+        AddEos = config?["add_eos_token"]?.GetValue<bool>() ?? false;
+        ChatTemplate = config?["chat_template"] switch
+        {
+            JsonValue v => v.GetValue<string>(),
+            JsonArray a => a.FirstOrDefault(t => t?["name"]?.GetValue<string>() == "default")?["template"]?.GetValue<string>(),
+            _ => null,
+        };
+    }
+
+    static List<PreTokenizeStep> PreTokenizerSteps(JsonNode? node, string source, string field)
+    {
+        if (node is null) return [];
+        var type = node["type"]?.GetValue<string>();
+        switch (type)
+        {
+            case "Sequence":
+                return (node["pretokenizers"] as JsonArray ?? []).SelectMany((p, i) => PreTokenizerSteps(p, source, $"{field}.pretokenizers[{i}]")).ToList();
+            case "ByteLevel":
+                if (node["add_prefix_space"]?.GetValue<bool>() == true)
+                    throw new BadInputException("add_prefix_space=true is not supported", source, $"{field}.add_prefix_space", "true");
+                return node["use_regex"]?.GetValue<bool>() == false ? [] : [new RegexSplit(new Regex(PreTokenizeStep.Gpt2Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant))];
+            case "Digits":
+                return [new DigitsSplit(node["individual_digits"]?.GetValue<bool>() ?? false)];
+            case "Split":
+                var behavior = node["behavior"]?.GetValue<string>();
+                if (behavior != "Isolated") throw new BadInputException("only Isolated splits are supported", source, $"{field}.behavior", behavior ?? "null");
+                var pattern = node["pattern"]?["Regex"]?.GetValue<string>() ?? Regex.Escape(node["pattern"]?["String"]?.GetValue<string>() ?? throw new BadInputException("missing pattern", source, $"{field}.pattern"));
+                return [new RegexSplit(new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant))];
+            default:
+                throw new BadInputException("unsupported pre-tokenizer", source, $"{field}.type", type ?? "null");
+        }
+    }
+
+    /// <summary>Loads <c>tokenizer.json</c> (and <c>tokenizer_config.json</c> when present) from a folder.</summary>
+    public static HfTokenizer Load(string dir)
+    {
+        var path = Directory.Exists(dir) ? Path.Combine(dir, "tokenizer.json") : dir;
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var configPath = Path.Combine(folder, "tokenizer_config.json");
+        return FromJson(ReadObject(path), File.Exists(configPath) ? ReadObject(configPath) : null, path);
+    }
+
+    public static HfTokenizer FromJson(JsonObject tokenizerJson, JsonObject? tokenizerConfig = null, string source = "tokenizer.json") =>
+        new(tokenizerJson, tokenizerConfig, source);
+
+    static JsonObject ReadObject(string path)
+    {
+        if (!File.Exists(path)) throw new BadInputException("file not found", path);
+        try { return JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new JsonException("empty"); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new BadInputException($"not a JSON object: {e.Message}", path); }
+    }
+
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
+    {
+        var ids = bpe.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false);
+        if (!addSpecialTokens || (!AddBos && !AddEos)) return ids;
+        var result = new List<int>(ids.Count + 2);
+        if (AddBos && BosId is { } b) result.Add(b);
+        result.AddRange(ids);
+        if (AddEos && EosId is { } e) result.Add(e);
+        return result;
+    }
+
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
+    {
+        var list = skipSpecialTokens ? ids.Where(i => !specialIds.Contains(i)).ToList() : ids.ToList();
+        foreach (var id in list)
+            if (!idToToken.ContainsKey(id)) throw new ArgumentOutOfRangeException(nameof(ids), id, $"id is outside the vocabulary (size {VocabSize})");
+        return bpe.Decode(list, considerSpecialTokens: true);
+    }
+
+    public int? TokenToId(string token) =>
+        AddedTokens.FirstOrDefault(a => a.Content == token)?.Id ?? (vocab.TryGetValue(token, out var id) ? id : null);
+
+    /// <summary>The token string of an id (byte-level form for vocabulary tokens), or null.</summary>
+    public string? IdToToken(int id) => idToToken.GetValueOrDefault(id);
+
+    /// <summary>
+    /// A copy of this tokenizer's json with <paramref name="token"/> added as a special token (id = current vocab size)
+    /// when it is not already present; returns the json and the token's id.
+    /// </summary>
+    public (JsonObject Json, int Id) WithSpecialToken(string token)
+    {
+        var copy = Json.DeepClone().AsObject();
+        if (TokenToId(token) is { } existing) return (copy, existing);
+        var id = VocabSize;
+        if (copy["added_tokens"] is not JsonArray added) copy["added_tokens"] = added = [];
+        added.Add(new JsonObject
+        {
+            ["id"] = id, ["content"] = token, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
+            ["normalized"] = false, ["special"] = true,
+        });
+        return (copy, id);
+    }
+}
