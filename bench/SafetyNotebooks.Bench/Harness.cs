@@ -11,6 +11,14 @@ public static class Harness
         ["safetensors"] = SafetensorsBench.Run,
         ["decoding"] = DecodingBench.Run,
         ["decoding-gpu"] = DecodingGpuBench.Run,
+        ["data"] = DataBench.Run,
+        ["toy-encoder"] = ToyEncoderBench.Run,
+        ["gte-gpu"] = GteGpuBench.Run,
+        ["train"] = TrainingBench.Run,
+        ["litdata-export"] = LitDataExportBench.Run,
+        ["tag"] = TagBench.Run,
+        ["tag-parquet"] = TagParquetBench.Run,
+        ["eval"] = EvaluationBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

@@ -15,9 +15,20 @@ public static class SafetyNb
                      NotebookCommands.Build(),
                      ExperimentCommands.Build(),
                      ReproduceCommand.Build(),
+                     EvalCommands.Build(),
                      DataCommands.Build(),
                      ModelCommands.Build(),
                      GenerateCommands.Build(),
+                     KernelCommands.Build(),
+                     ScoringCommands.Classify(),
+                     ScoringCommands.Score(),
+                     ScoringCommands.Scoring(),
+                     ExportCommands.Build(),
+                     TrainCommands.Build(),
+                     TagCommands.Build(),
+                     LaunchCommands.Build(),
+                     SynthCommands.Build(),
+                     ServeCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;

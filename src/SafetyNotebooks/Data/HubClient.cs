@@ -87,6 +87,11 @@ public sealed class HubClient(HubSettings settings, HttpMessageHandler? handler 
             {
                 throw Missing(m, config, files.Skip(i).Select(f => f.Path).ToList(), $"cannot reach {settings.Endpoint} ({e.Message})");
             }
+            catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+            {
+                throw Missing(m, config, files.Skip(i).Select(f => f.Path).ToList(),
+                    $"the download of {files[i].Path} was interrupted ({e.Message}); run the same fetch again to resume it");
+            }
             progress?.Report((i + 1.0) / files.Count);
         }
         return results;

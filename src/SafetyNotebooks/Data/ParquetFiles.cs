@@ -129,9 +129,10 @@ public static class ParquetFiles
     static async Task<ParquetReader> OpenAsync(string path, CancellationToken ct)
     {
         if (!File.Exists(path)) throw new BadInputException("file not found", path);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: false);
         try
         {
-            var reader = await ParquetReader.CreateAsync(path, null, ct);
+            var reader = await ParquetReader.CreateAsync(stream, null, leaveStreamOpen: false, ct);
             var unsupported = reader.Schema.Fields.SelectMany(Flatten).FirstOrDefault(f => f.SchemaType is SchemaType.List or SchemaType.Map || f is DataField { IsArray: true });
             if (unsupported is not null)
             {
@@ -142,6 +143,7 @@ public static class ParquetFiles
         }
         catch (Exception e) when (e is not OperationCanceledException and not BadInputException)
         {
+            await stream.DisposeAsync(); // the reader does not own the stream when it fails to open
             throw new BadInputException($"not a Parquet file, or truncated ({e.Message})", path, inner: e);
         }
     }

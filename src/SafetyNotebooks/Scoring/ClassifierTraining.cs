@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Text.Json;
+using SafetyNotebooks.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SafetyNotebooks.Scoring;
+
+/// <summary>A text with its 0–5 safety label.</summary>
+public sealed record LabeledText(string Text, int Score);
+
+/// <summary>One phase of training: either the linear head alone (LP) or every parameter (FT).</summary>
+public sealed record TrainingStage(string Name, bool HeadOnly, double LearningRate, int BatchSize, int Epochs, double WeightDecay);
+
+/// <summary>
+/// How to train a classifier. <see cref="InitFrom"/> names a pretrained classifier folder to fine-tune; without it a
+/// small encoder (<see cref="GteConfig.Toy"/>) and a word-level WordPiece vocabulary built from the training texts are
+/// trained from scratch. <see cref="CheckpointDir"/> enables atomic per-epoch checkpoints and resuming.
+/// </summary>
+public sealed record TrainingOptions(
+    IReadOnlyList<TrainingStage> Stages,
+    double Lambda = 100,
+    long Seed = 0,
+    int MaxLength = 512,
+    string? InitFrom = null,
+    string? CheckpointDir = null,
+    string? Device = null,
+    int VocabSize = 4096,
+    int EvalBatchSize = 64)
+{
+    /// <summary>The paper's recipe for large encoders (LP-FT): head alone 1 epoch (lr 1e-3, batch 32), then everything 5 epochs (lr 1e-6, batch 8, wd 0.001).</summary>
+    public static IReadOnlyList<TrainingStage> LpFt { get; } =
+    [
+        new("linear-probe", HeadOnly: true, LearningRate: 1e-3, BatchSize: 32, Epochs: 1, WeightDecay: 0),
+        new("fine-tune", HeadOnly: false, LearningRate: 1e-6, BatchSize: 8, Epochs: 5, WeightDecay: 0.001),
+    ];
+
+    /// <summary>The paper's recipe for smaller encoders: full fine-tuning, lr 1e-5, batch 8, wd 0.001, 50 epochs.</summary>
+    public static IReadOnlyList<TrainingStage> SmallModel { get; } =
+    [
+        new("fine-tune", HeadOnly: false, LearningRate: 1e-5, BatchSize: 8, Epochs: 50, WeightDecay: 0.001),
+    ];
+
+    /// <summary>From scratch on the toy world: the LP-FT shape with learning rates for a randomly initialised tiny encoder.</summary>
+    public static IReadOnlyList<TrainingStage> Toy(int epochs = 6) =>
+    [
+        new("linear-probe", HeadOnly: true, LearningRate: 1e-2, BatchSize: 32, Epochs: 1, WeightDecay: 0),
+        new("fine-tune", HeadOnly: false, LearningRate: 2e-3, BatchSize: 16, Epochs: epochs, WeightDecay: 0.001),
+    ];
+
+    /// <summary>Named recipes for configuration files: lp-ft, small-model, toy.</summary>
+    public static IReadOnlyList<TrainingStage> Recipe(string name, int toyEpochs = 6) => name switch
+    {
+        "lp-ft" => LpFt,
+        "small-model" => SmallModel,
+        "toy" => Toy(toyEpochs),
+        _ => throw new BadInputException("unknown recipe (expected lp-ft, small-model or toy)", "training options", "recipe", name),
+    };
+}
+
+/// <summary>Held-out results after one epoch.</summary>
+public sealed record EpochReport(string Stage, int Epoch, double TrainLoss, SafetyMetrics Eval, long[][] Confusion, double Seconds);
+
+/// <summary>Every epoch's report, the final held-out metrics and whether the run resumed from a checkpoint.</summary>
+public sealed record TrainingReport(IReadOnlyList<EpochReport> Epochs, SafetyMetrics Final, ConfusionMatrix Confusion, bool Resumed, double Seconds);
+
+/// <summary>
+/// The paper's classifier training (PAPER.md §1.1): cross-entropy over the 6 scores where every example with a score
+/// above 0 weighs λ and score-0 examples weigh 1 (loss = Σ wᵢ·CEᵢ / Σ wᵢ, PyTorch's weighted mean), AdamW, seeded
+/// shuffling per epoch, held-out evaluation after every epoch (chunked, max over chunks). Training inputs are the first
+/// chunk of each text. With a checkpoint folder, each epoch ends with an atomic checkpoint (weights, tokenizer,
+/// optimizer state, history) and a rerun continues after the last completed epoch.
+/// </summary>
+public static class ClassifierTraining
+{
+    const string CheckpointName = "checkpoint";
+
+    sealed record CheckpointState(int Stage, int Epoch, List<EpochReport> History);
+
+    /// <summary>Per-example weights: 1 for score 0, λ otherwise.</summary>
+    public static float[] ExampleWeights(IEnumerable<int> scores, double lambda) => scores.Select(s => s > 0 ? (float)lambda : 1f).ToArray();
+
+    /// <summary>λ-weighted cross-entropy (weighted mean) of logits [B, 6] against scores [B].</summary>
+    public static Tensor WeightedLoss(Tensor logits, Tensor scores, double lambda)
+    {
+        var ce = nn.functional.cross_entropy(logits, scores, reduction: nn.Reduction.None);
+        var w = where(scores.gt(0), (float)lambda, 1f).to(ce.dtype);
+        return (ce * w).sum() / w.sum();
+    }
+
+    /// <summary>A permutation of 0..n-1 that depends only on the seed and the epoch.</summary>
+    public static int[] Shuffle(int n, long seed, int epoch)
+    {
+        var order = Enumerable.Range(0, n).ToArray();
+        new Random(HashCode.Combine(seed, epoch, 0x5AFE)).Shuffle(order);
+        return order;
+    }
+
+    public static (SafetyClassifier Classifier, TrainingReport Report) Train(
+        IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> eval, TrainingOptions o, IProgress<EpochReport>? progress = null)
+    {
+        if (train.Count == 0) throw new BadInputException("no training examples", "training data");
+        if (eval.Count == 0) throw new BadInputException("no held-out examples", "evaluation data");
+        foreach (var x in train.Concat(eval))
+            if (x.Score is < 0 or > 5) throw new BadInputException("labels must be safety scores 0..5", "training data", "score", x.Score.ToString());
+        if (o.Stages.Count == 0) throw new BadInputException("no training stages", "training options", "stages");
+        var clock = Stopwatch.StartNew();
+        var device = Torch.Device(o.Device);
+        Torch.Seed(o.Seed);
+
+        var checkpoint = o.CheckpointDir is null ? null : Path.Combine(o.CheckpointDir, CheckpointName);
+        var state = checkpoint is not null && File.Exists(Path.Combine(checkpoint, "state.json"))
+            ? JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(checkpoint, "state.json")))
+            : null;
+        var resumed = state is not null;
+
+        var classifier = state is not null ? SafetyClassifier.Load(checkpoint!, device.ToString(), o.MaxLength)
+            : o.InitFrom is not null ? SafetyClassifier.Load(o.InitFrom, device.ToString(), o.MaxLength)
+            : FromScratch(train, o, device);
+        var model = classifier.Model;
+        var tok = classifier.Tokenizer;
+        var examples = train.Select(x => (Ids: Chunking.Split(tok.Encode(x.Text), o.MaxLength, tok.ClsId, tok.SepId).First(), x.Score)).ToArray();
+        var history = state?.History ?? [];
+
+        var globalEpoch = 0;
+        for (var s = 0; s < o.Stages.Count; s++)
+        {
+            var stage = o.Stages[s];
+            var head = model.HeadParameters().ToHashSet();
+            foreach (var p in model.parameters()) p.requires_grad = !stage.HeadOnly || head.Contains(p);
+            using var optimizer = optim.AdamW(stage.HeadOnly ? model.HeadParameters() : model.parameters(), lr: stage.LearningRate, weight_decay: stage.WeightDecay);
+            var optimizerFile = checkpoint is null ? null : Path.Combine(checkpoint, "optimizer.bin");
+            if (state is not null && state.Stage == s && state.Epoch < stage.Epochs && File.Exists(optimizerFile))
+                optimizer.load_state_dict(optimizerFile);
+
+            for (var e = 1; e <= stage.Epochs; e++, globalEpoch++)
+            {
+                if (state is not null && (s < state.Stage || s == state.Stage && e <= state.Epoch)) continue;
+                var epochClock = Stopwatch.StartNew();
+                model.train();
+                var order = Shuffle(examples.Length, o.Seed, globalEpoch);
+                double lossSum = 0;
+                var batches = 0;
+                foreach (var idx in order.Chunk(stage.BatchSize))
+                {
+                    using var scope = NewDisposeScope();
+                    var batch = Chunking.Batches(idx.Select(i => new Chunk(i, examples[i].Ids)), idx.Length, tok.PadId).Single();
+                    var labels = tensor(batch.Documents.Select(i => (long)examples[i].Score).ToArray(), device: device);
+                    optimizer.zero_grad();
+                    var logits = model.Forward(tensor(batch.InputIds, device: device), tensor(batch.AttentionMask, device: device)).Logits;
+                    var loss = WeightedLoss(logits.to(ScalarType.Float32), labels, o.Lambda);
+                    loss.backward();
+                    optimizer.step();
+                    lossSum += loss.item<float>();
+                    batches++;
+                }
+                var (metrics, confusion) = Evaluate(classifier, eval, o.EvalBatchSize);
+                var report = new EpochReport(stage.Name, e, lossSum / Math.Max(1, batches), metrics, confusion.ToRows(), epochClock.Elapsed.TotalSeconds);
+                history.Add(report);
+                progress?.Report(report);
+                if (checkpoint is not null) WriteCheckpoint(checkpoint, classifier, optimizer, new CheckpointState(s, e, history));
+            }
+        }
+        foreach (var p in model.parameters()) p.requires_grad = true;
+        model.eval();
+        var (final, finalConfusion) = Evaluate(classifier, eval, o.EvalBatchSize);
+        return (classifier, new TrainingReport(history, final, finalConfusion, resumed, clock.Elapsed.TotalSeconds));
+    }
+
+    /// <summary>Held-out metrics of <paramref name="classifier"/> on <paramref name="eval"/>.</summary>
+    public static (SafetyMetrics Metrics, ConfusionMatrix Confusion) Evaluate(SafetyClassifier classifier, IReadOnlyList<LabeledText> eval, int batchSize = 64)
+    {
+        var predicted = classifier.Score(eval.Select(x => x.Text), batchSize);
+        var m = ConfusionMatrix.From(eval.Select(x => x.Score), predicted);
+        return (SafetyMetrics.Of(m), m);
+    }
+
+    static SafetyClassifier FromScratch(IReadOnlyList<LabeledText> train, TrainingOptions o, Device device)
+    {
+        var tokenizer = WordPieceTokenizer.BuildWordVocabulary(train.Select(x => x.Text), o.VocabSize);
+        var model = new GteForSequenceClassification(GteConfig.Toy(tokenizer.VocabSize, o.MaxLength));
+        model.InitializeWeights(o.Seed);
+        model.to(device);
+        return new SafetyClassifier(model, tokenizer, o.MaxLength, device);
+    }
+
+    // Writes the whole checkpoint into a sibling folder, then swaps it in; a kill leaves either the old or the new one.
+    static void WriteCheckpoint(string checkpoint, SafetyClassifier classifier, TorchSharp.Modules.AdamW optimizer, CheckpointState state)
+    {
+        var parent = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
+        var fresh = Path.Combine(parent, $".{CheckpointName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(fresh);
+        classifier.Save(fresh);
+        optimizer.save_state_dict(Path.Combine(fresh, "optimizer.bin"));
+        AtomicFile.WriteAllText(Path.Combine(fresh, "state.json"), JsonSerializer.Serialize(state));
+        var old = checkpoint + ".old";
+        if (Directory.Exists(old)) Directory.Delete(old, true);
+        if (Directory.Exists(checkpoint)) Directory.Move(checkpoint, old);
+        Directory.Move(fresh, checkpoint);
+        if (Directory.Exists(old)) Directory.Delete(old, true);
+    }
+}
