@@ -11,6 +11,8 @@ public static class Harness
         ["safetensors"] = SafetensorsBench.Run,
         ["toy-encoder"] = ToyEncoderBench.Run,
         ["gte-gpu"] = GteGpuBench.Run,
+        ["tag"] = TagBench.Run,
+        ["tag-parquet"] = TagParquetBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

@@ -20,6 +20,7 @@ public static class SafetyNb
                      ScoringCommands.Classify(),
                      ScoringCommands.Score(),
                      ScoringCommands.Scoring(),
+                     TagCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;

@@ -11,6 +11,7 @@ public static class ExperimentCommands
         command.Subcommands.Add(Quickstart());
         command.Subcommands.Add(ScoringCommands.DataReportCardExperiment());
         command.Subcommands.Add(ScoringCommands.SafetyClassifierExperiment());
+        command.Subcommands.Add(TagCommands.Experiment());
         return command;
     }
 

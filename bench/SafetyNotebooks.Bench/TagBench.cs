@@ -1,0 +1,198 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using SafetyNotebooks.Tagging;
+
+namespace SafetyNotebooks.Bench;
+
+/// <summary>
+/// Harmfulness tagging, text level: the C# tagger on one core versus bench/reference/tag_reference.py on the same
+/// documents (p = 0.05, every document tagged). Args: [megabytes=32] [--no-python].
+/// </summary>
+public static class TagBench
+{
+    public static int Run(string[] args)
+    {
+        var megabytes = args.Length > 0 && int.TryParse(args[0], out var m) ? m : 32;
+        var docs = SyntheticProse.Documents(megabytes * 1_000_000L, seed: 1);
+        var bytes = docs.Sum(d => (long)d.Text.Length);
+        var mb = bytes / 1e6;
+        Console.WriteLine($"corpus: {docs.Count} documents, {mb:0.0} MB of UTF-8, p = 0.05, one thread");
+
+        var plan = TagPlan.From(new TagOptions());
+        var output = new ArrayBufferWriter<byte>(1 << 20);
+        long tags = 0;
+        void TagAll()
+        {
+            tags = 0;
+            foreach (var d in docs)
+            {
+                output.ResetWrittenCount();
+                tags += HarmfulnessTagger.Tag(d.Text, HarmfulnessTagger.DocumentKey(d.Id), plan, output);
+            }
+        }
+        var wall = Harness.Median(TagAll, runs: 5);
+        var cpu = MedianCpu(TagAll, runs: 5);
+        if (args.Contains("--no-python"))
+        {
+            Harness.Row("C# HarmfulnessTagger.Tag, 1 thread (wall)", mb / wall.TotalSeconds, "MB/s");
+            Harness.Row("C# HarmfulnessTagger.Tag, 1 thread (CPU time)", mb / cpu.TotalSeconds, "MB/s");
+            return 0;
+        }
+        var python = RunPythonReference(docs, out var pythonTags);
+        Harness.Row("python reference, wall", mb / python.Wall, "MB/s");
+        Harness.Row("C# HarmfulnessTagger.Tag, 1 thread, wall", mb / wall.TotalSeconds, "MB/s", ratio: python.Wall / wall.TotalSeconds);
+        Harness.Row("python reference, CPU time", mb / python.Cpu, "MB/s");
+        Harness.Row("C# HarmfulnessTagger.Tag, 1 thread, CPU time", mb / cpu.TotalSeconds, "MB/s", ratio: python.Cpu / cpu.TotalSeconds);
+        Console.WriteLine($"tags inserted: C# {tags}, python {pythonTags}{(tags == pythonTags ? " (equal)" : " (DIFFERENT)")}");
+        return tags == pythonTags ? 0 : 1;
+    }
+
+    /// <summary>Median process CPU time of single-threaded runs: steadier than wall time on a shared machine.</summary>
+    internal static TimeSpan MedianCpu(Action action, int runs)
+    {
+        action();
+        var process = Process.GetCurrentProcess();
+        var times = new List<TimeSpan>();
+        for (var i = 0; i < runs; i++)
+        {
+            process.Refresh();
+            var before = process.TotalProcessorTime;
+            action();
+            process.Refresh();
+            times.Add(process.TotalProcessorTime - before);
+        }
+        times.Sort();
+        return times[runs / 2];
+    }
+
+    static (double Wall, double Cpu) RunPythonReference(IReadOnlyList<(byte[] Id, byte[] Text)> docs, out long tags)
+    {
+        var dir = Directory.CreateTempSubdirectory("snb-tagbench-").FullName;
+        try
+        {
+            var input = Path.Combine(dir, "in.jsonl");
+            var output = Path.Combine(dir, "out.jsonl");
+            using (var w = new StreamWriter(input, false, new UTF8Encoding(false)))
+                foreach (var d in docs)
+                    w.WriteLine(JsonSerializer.Serialize(new { id = Encoding.UTF8.GetString(d.Id), text = Encoding.UTF8.GetString(d.Text), safety_score = 5 }));
+            var script = Path.Combine(RepoRoot(), "bench", "reference", "tag_reference.py");
+            var psi = new ProcessStartInfo("python3") { ArgumentList = { script, "--input", input, "--output", output, "--bench" }, RedirectStandardOutput = true };
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0) throw new InvalidOperationException("tag_reference.py failed");
+            tags = File.ReadLines(output).Sum(line => (long)JsonDocument.Parse(line).RootElement.GetProperty("tag_count").GetInt32());
+            var report = JsonDocument.Parse(stdout).RootElement;
+            return (report.GetProperty("seconds").GetDouble(), report.GetProperty("cpu_seconds").GetDouble());
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    internal static string RepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "SafetyNotebooks.sln"))) return d.FullName;
+        throw new InvalidOperationException("repository root not found");
+    }
+}
+
+/// <summary>Deterministic English-like web text (words of realistic length, punctuation, line breaks, some UTF-8).</summary>
+public static class SyntheticProse
+{
+    static readonly string[] Words =
+    [
+        "the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not",
+        "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "had", "they", "you", "were",
+        "their", "one", "all", "we", "can", "her", "has", "there", "been", "if", "more", "when", "will", "would",
+        "who", "so", "no", "people", "information", "government", "development", "security", "weapon", "instructions",
+        "community", "attack", "dangerous", "children", "content", "violence", "understand", "important", "between",
+        "because", "through", "during", "without", "against", "however", "something", "students", "website", "über",
+        "naïve", "café", "日本", "“quoted”", "don't", "e-mail", "2024", "$19.99", "(see", "below)", "etc.", "http://x.org/a",
+    ];
+
+    public static IReadOnlyList<(byte[] Id, byte[] Text)> Documents(long totalBytes, int seed)
+    {
+        var rng = new Random(seed);
+        var docs = new List<(byte[], byte[])>();
+        var sb = new StringBuilder();
+        long total = 0;
+        for (var i = 0; total < totalBytes; i++)
+        {
+            sb.Clear();
+            var words = rng.Next(50, 1500);
+            for (var w = 0; w < words; w++)
+            {
+                if (w > 0) sb.Append(rng.Next(40) switch { 0 => "\n", 1 => "\n\n", 2 => "  ", 3 => ". ", _ => " " });
+                sb.Append(Words[rng.Next(Words.Length)]);
+            }
+            var text = Encoding.UTF8.GetBytes(sb.ToString());
+            docs.Add((Encoding.UTF8.GetBytes($"<urn:uuid:{i:x8}-bench>"), text));
+            total += text.Length;
+        }
+        return docs;
+    }
+}
+
+/// <summary>
+/// Harmfulness tagging end to end, Parquet → tag → Parquet (<c>safetynb tag</c>'s path: validation pass, read, tag,
+/// write snappy, atomic rename), on 1 and 2 threads, against a pass-through job (read → write, no tagging) in the
+/// same process. Args: [megabytes=48] [files=4] [--probe]. Throughput counts the UTF-8 bytes of the input texts;
+/// "per CPU-second" rows divide by process CPU time (steadier on a shared machine). --probe instead times the
+/// Parquet read and write of the same data alone, to show where an end-to-end run spends its time.
+/// </summary>
+public static class TagParquetBench
+{
+    public static int Run(string[] args)
+    {
+        var numbers = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).Select(int.Parse).ToArray();
+        var megabytes = numbers.Length > 0 ? numbers[0] : 48;
+        var files = numbers.Length > 1 ? numbers[1] : 4;
+        var dir = Directory.CreateTempSubdirectory("snb-tagparquet-").FullName;
+        try
+        {
+            var docs = SyntheticProse.Documents(megabytes * 1_000_000L, seed: 2);
+            var mb = docs.Sum(d => (long)d.Text.Length) / 1e6;
+            var input = Path.Combine(dir, "in");
+            for (var f = 0; f < files; f++)
+                Data.Documents.WriteAsync(Path.Combine(input, $"{f:D5}.parquet"),
+                    docs.Where((_, i) => i % files == f).Select(d => new Data.Document(Encoding.UTF8.GetString(d.Id), Encoding.UTF8.GetString(d.Text), SafetyScore: 5))).GetAwaiter().GetResult();
+            Console.WriteLine($"corpus: {docs.Count} documents in {files} files, {mb:0.0} MB of UTF-8 text, every document tagged at p = 0.05");
+
+            if (args.Contains("--probe"))
+            {
+                var ins = Data.ShardJob.FindInputs([input]);
+                var batches = new List<Data.ParquetBatch>();
+                var read = TagBench.MedianCpu(() => { batches.Clear(); foreach (var f in ins) { var e = Data.ParquetFiles.ReadBatchesAsync(f).GetAsyncEnumerator(); while (e.MoveNextAsync().AsTask().GetAwaiter().GetResult()) batches.Add(e.Current); } }, 3);
+                Harness.Row("probe: read", mb / read.TotalSeconds, "MB/s");
+                var k = 0;
+                foreach (var comp in new[] { Data.ParquetCompression.Snappy, Data.ParquetCompression.None })
+                {
+                    var write = TagBench.MedianCpu(() => { foreach (var b in batches) Data.ParquetFiles.WriteAsync(Path.Combine(dir, $"probe{k++}.parquet"), b.Schema, One(b), new Data.ParquetWriteOptions(comp)).GetAwaiter().GetResult(); }, 3);
+                    Harness.Row($"probe: write {comp}", mb / write.TotalSeconds, "MB/s");
+                }
+                return 0;
+            }
+            var run = 0;
+            string Fresh() => Path.Combine(dir, $"out{run++}");
+            var inputs = Data.ShardJob.FindInputs([input]);
+            double Time(Action action) => Harness.Median(action, runs: 3).TotalSeconds;
+            var copy1 = Time(() => Data.ShardJob.RunAsync(inputs, new Data.ShardJobOptions(Fresh()), (b, _) => b).GetAwaiter().GetResult());
+            var tag1 = Time(() => TagParquet.RunAsync([input], Fresh(), new TagJobOptions(new TagOptions(), Threads: 1)).GetAwaiter().GetResult());
+            var tag2 = Time(() => TagParquet.RunAsync([input], Fresh(), new TagJobOptions(new TagOptions(), Threads: 2)).GetAwaiter().GetResult());
+            var copyCpu = TagBench.MedianCpu(() => Data.ShardJob.RunAsync(inputs, new Data.ShardJobOptions(Fresh()), (b, _) => b).GetAwaiter().GetResult(), runs: 3);
+            var tagCpu = TagBench.MedianCpu(() => TagParquet.RunAsync([input], Fresh(), new TagJobOptions(new TagOptions(), Threads: 1)).GetAwaiter().GetResult(), runs: 3);
+            Harness.Row("pass-through job, 1 thread, per CPU-second", mb / copyCpu.TotalSeconds, "MB/s");
+            Harness.Row("safetynb tag path, 1 thread, per CPU-second", mb / tagCpu.TotalSeconds, "MB/s", ratio: copyCpu / tagCpu);
+            Harness.Row("pass-through job (read → write), 1 thread", mb / copy1, "MB/s");
+            Harness.Row("safetynb tag path, 1 thread (vs pass-through)", mb / tag1, "MB/s", ratio: copy1 / tag1);
+            Harness.Row("safetynb tag path, 2 threads (vs 1 thread)", mb / tag2, "MB/s", ratio: tag1 / tag2);
+            Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs");
+            return 0;
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    static async IAsyncEnumerable<Data.ParquetBatch> One(Data.ParquetBatch b) { await Task.CompletedTask; yield return b; }
+}
