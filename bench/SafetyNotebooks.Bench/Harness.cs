@@ -13,6 +13,8 @@ public static class Harness
         ["gte-gpu"] = GteGpuBench.Run,
         ["tag"] = TagBench.Run,
         ["tag-parquet"] = TagParquetBench.Run,
+        ["decoding"] = DecodingBench.Run,
+        ["decoding-gpu"] = DecodingGpuBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

@@ -21,6 +21,7 @@ public static class SafetyNb
                      ScoringCommands.Score(),
                      ScoringCommands.Scoring(),
                      TagCommands.Build(),
+                     GenerateCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;
