@@ -22,6 +22,9 @@ public static class SafetyNb
                      ScoringCommands.Scoring(),
                      TagCommands.Build(),
                      GenerateCommands.Build(),
+                     LaunchCommands.Build(),
+                     SynthCommands.Build(),
+                     ServeCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;

@@ -12,6 +12,7 @@ public static class ExperimentCommands
         command.Subcommands.Add(ScoringCommands.DataReportCardExperiment());
         command.Subcommands.Add(ScoringCommands.SafetyClassifierExperiment());
         command.Subcommands.Add(TagCommands.Experiment());
+        command.Subcommands.Add(SynthCommands.Experiment());
         return command;
     }
 

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using SafetyNotebooks.Data.Toy;
+using SafetyNotebooks.Serving;
+using SafetyNotebooks.Synthesis;
+
+namespace SafetyNotebooks.Cli.Commands;
+
+/// <summary><c>safetynb serve</c>: an OpenAI-compatible server over the toolkit's model and decoding (loopback only).</summary>
+public static class ServeCommands
+{
+    public static Command Build()
+    {
+        var model = new Option<string>("--model") { Description = "model folder (config.json, model.safetensors, tokenizer.json), or 'toy' for the scripted toy-world synthesizer", Required = true };
+        var port = new Option<int>("--port") { DefaultValueFactory = _ => 8080 };
+        var host = new Option<string>("--host") { Description = "loopback address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+        var maxBody = new Option<long>("--max-body-bytes") { Description = "larger requests get 413", DefaultValueFactory = _ => 1 << 20 };
+        var parallel = new Option<int>("--max-concurrent") { Description = "generations at once (the rest queue)", DefaultValueFactory = _ => 1 };
+        var toyDocs = new Option<int>("--toy-docs") { Description = "with --model toy: documents of the toy world it knows", DefaultValueFactory = _ => 2000 };
+        var toySeed = new Option<long>("--toy-seed") { DefaultValueFactory = _ => 0 };
+        var command = new Command("serve", "Serve /v1/chat/completions, /v1/completions and /v1/models on loopback (request field \"safe_beam\" selects Safe Beam Search)")
+        {
+            model, port, host, maxBody, parallel, toyDocs, toySeed, InfoCommands.DeviceOption,
+        };
+        command.SetHandler(async (parse, output, ct) =>
+        {
+            var backend = Backends.Open(parse.GetValue(model)!, parse.GetValue(toyDocs), parse.GetValue(toySeed), parse.GetValue(InfoCommands.DeviceOption));
+            await using var server = await OpenAiServer.StartAsync(backend, new ServerOptions(parse.GetValue(host)!, parse.GetValue(port),
+                parse.GetValue(maxBody), parse.GetValue(parallel)), ct);
+            output.WriteLine($"serving '{backend.ModelId}' at {server.BaseUrl} (Ctrl+C to stop)");
+            try { await Task.Delay(Timeout.Infinite, ct); }
+            catch (OperationCanceledException) { }
+            output.WriteLine("stopped");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}
+
+/// <summary>Opens what <c>--model</c> names.</summary>
+public static class Backends
+{
+    public static IServingBackend Open(string model, int toyDocs, long toySeed, string? device)
+    {
+        if (model == "toy")
+        {
+            if (toyDocs < 1) throw new BadInputException("must be at least 1", "--toy-docs", value: toyDocs.ToString());
+            return new ChatClientBackend(new ToyWorldChatClient(ToyWorld.Corpus(toyDocs, new ToyOptions(toySeed))), ToyWorldChatClient.ModelName);
+        }
+        if (!Directory.Exists(model)) throw new BadInputException("model folder does not exist", "--model", value: model);
+        throw new BadInputException("serving a model folder needs the toolkit's Llama model and local chat client, which this build does not include yet; use --model toy", "--model", value: model);
+    }
+}

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Microsoft.Extensions.AI;
+using SafetyNotebooks.Synthesis;
+
+namespace SafetyNotebooks.Cli.Commands;
+
+/// <summary><c>safetynb synth rephrase|refuse|moral</c>: the paper's synthetic corpora through any OpenAI-compatible endpoint.</summary>
+public static class SynthCommands
+{
+    public static Command Build()
+    {
+        var command = new Command("synth", "Generate SafeWeb rephrasings, RefuseWeb dialogues and Moral Education articles with an LLM");
+        command.Subcommands.Add(Task(SynthesisTask.Rephrase, "rephrase", "Rewrite score 1–3 texts in a seeded style per document (SafeWeb)"));
+        command.Subcommands.Add(Task(SynthesisTask.Refuse, "refuse", "Turn score 4–5 texts into refusal dialogues (RefuseWeb)"));
+        command.Subcommands.Add(Task(SynthesisTask.Moral, "moral", "Turn refusal dialogues into moral-education articles"));
+        return command;
+    }
+
+    static Command Task(SynthesisTask task, string name, string description)
+    {
+        var input = new Option<string>("--input") { Description = "Parquet file or folder of shards (id, text, metadata; safety_score or a score_N_* config folder)", Required = true };
+        var output = new Option<string>("--output") { Description = "output folder (released layout; resumable)", Required = true };
+        var endpoint = new Option<string>("--endpoint") { Description = "OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1), or 'toy' for the offline toy-world client", Required = true };
+        var model = new Option<string>("--model") { Description = "model name sent to the endpoint", Required = true };
+        var concurrency = new Option<int>("--concurrency") { Description = "requests in flight", DefaultValueFactory = _ => 4 };
+        var seed = new Option<long>("--seed") { Description = "seed of the per-document style draw", DefaultValueFactory = _ => 0 };
+        var timeout = new Option<double>("--timeout") { Description = "seconds per request", DefaultValueFactory = _ => 120 };
+        var retries = new Option<int>("--attempts") { Description = "attempts per document before it is left for a rerun", DefaultValueFactory = _ => 4 };
+        var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0.7f };
+        var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 1024 };
+        var keyEnv = new Option<string>("--api-key-env") { Description = "environment variable holding the API key (never printed)", DefaultValueFactory = _ => "OPENAI_API_KEY" };
+        var limit = new Option<int?>("--limit") { Description = "only the first N eligible documents" };
+        var command = new Command(name, description) { input, output, endpoint, model, concurrency, seed, timeout, retries, temperature, maxTokens, keyEnv, limit, Cli.JsonOption };
+        command.SetHandler(async (parse, stdout, ct) =>
+        {
+            var json = parse.GetValue(Cli.JsonOption);
+            var n = parse.GetValue(concurrency);
+            if (n is < 1 or > 256) throw new BadInputException("must be between 1 and 256", "--concurrency", value: n.ToString());
+            if (parse.GetValue(timeout) <= 0) throw new BadInputException("must be positive", "--timeout", value: parse.GetValue(timeout).ToString());
+            if (parse.GetValue(retries) < 1) throw new BadInputException("must be at least 1", "--attempts", value: parse.GetValue(retries).ToString());
+            var outDir = parse.GetValue(output)!;
+            var sources = await SynthesisOutputs.ReadSourcesAsync(parse.GetValue(input)!, task, ct);
+            if (parse.GetValue(limit) is { } l) sources = sources.Take(Math.Max(0, l)).ToList();
+            var url = parse.GetValue(endpoint)!;
+            var modelName = parse.GetValue(model)!;
+            using IChatClient client = url == "toy"
+                ? new ToyWorldChatClient(sources.Select(s => s.Doc))
+                : ChatEndpoints.OpenAiCompatible(url, modelName, Environment.GetEnvironmentVariable(parse.GetValue(keyEnv)!));
+            var job = new SynthesisJob(task, modelName, Path.Combine(outDir, "work", name), n, parse.GetValue(seed),
+                new GenerationSettings(parse.GetValue(temperature), parse.GetValue(maxTokens)),
+                new RetryPolicy(parse.GetValue(retries), Timeout: TimeSpan.FromSeconds(parse.GetValue(timeout))));
+            var result = await Progress.RunAsync($"{name}: {sources.Count} documents", json, parse.InvocationConfiguration.Error,
+                p => SynthesisPipeline.RunAsync(client, job, sources.Select(s => s.Item), p, ct));
+            var files = await SynthesisOutputs.WriteAsync(outDir, result.Outcomes, sources.ToDictionary(s => s.Doc.Id, s => s.Doc), ct);
+            if (json)
+                Cli.WriteJson(stdout, new
+                {
+                    documents = sources.Count, accepted = files.AcceptedRows, rejected = files.RejectedRows, failed = result.Failures.Count,
+                    resumed = result.Resumed, requests = result.Requests, cache_hits = result.CacheHits, shards = files.Shards, rejects = files.Rejects,
+                    reject_reasons = result.Rejected.GroupBy(r => r.RejectReason!.Split(" (")[0]).ToDictionary(g => g.Key, g => g.Count()),
+                });
+            else
+            {
+                stdout.WriteLine($"{sources.Count} documents: {files.AcceptedRows} accepted, {files.RejectedRows} rejected (kept in {files.Rejects}), {result.Failures.Count} failed; " +
+                                 $"{result.Resumed} resumed from the journal, {result.Requests} requests, {result.CacheHits} cache hits");
+                foreach (var (config, path) in files.Shards) stdout.WriteLine($"  {config}: {path}");
+                foreach (var f in result.Failures.Take(5)) stdout.WriteLine($"  failed {f.Id}: {f.Error}");
+            }
+            return result.Failures.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    /// <summary><c>safetynb experiment synthetic-data</c> (notebook 03).</summary>
+    public static Command Experiment()
+    {
+        var docs = new Option<int>("--docs") { Description = "toy documents", DefaultValueFactory = _ => 120 };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var output = new Option<string?>("--output") { Description = "output folder (default: a fresh temporary folder)" };
+        var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 4 };
+        var faults = new Option<bool>("--faults") { Description = "let the toy client misbehave (empty, declined, echoed and flaky answers) to show the checks and retries" };
+        var command = new Command("synthetic-data", "SafeWeb, RefuseWeb and Moral Education on the toy world through the scripted toy client (notebook 03)")
+        {
+            docs, seed, output, concurrency, faults, Cli.JsonOption,
+        };
+        command.SetHandler(async (parse, stdout, ct) =>
+        {
+            var misbehaviour = parse.GetValue(faults) ? new ToyMisbehaviour(parse.GetValue(seed), 0.05, 0.05, 0.05, 0.2) : null;
+            var r = await SafetyNotebooks.Experiments.SyntheticDataAsync(new SafetyNotebooks.Experiments.SyntheticDataOptions(
+                parse.GetValue(docs), parse.GetValue(seed), parse.GetValue(output), parse.GetValue(concurrency), misbehaviour), ct: ct);
+            var all = r.Rephrased.Outcomes.Concat(r.Refusals.Outcomes).Concat(r.Morals.Outcomes).ToList();
+            var configs = all.GroupBy(o => o.Config).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => new { accepted = g.Count(o => o.Accepted), rejected = g.Count(o => !o.Accepted) });
+            var reasons = r.Rejects.GroupBy(x => x.RejectReason!.Split(" (")[0]).ToDictionary(g => g.Key, g => g.Count());
+            if (parse.GetValue(Cli.JsonOption))
+                Cli.WriteJson(stdout, new { output = r.OutputDir, configs, styles = r.StyleCounts, reject_reasons = reasons, shards = r.Shards });
+            else
+            {
+                foreach (var (c, n) in configs) stdout.WriteLine($"{c}: {n.accepted} accepted, {n.rejected} rejected");
+                stdout.WriteLine("styles: " + string.Join(", ", r.StyleCounts.Select(kv => $"{kv.Key} {kv.Value}")));
+                if (reasons.Count > 0) stdout.WriteLine("rejects: " + string.Join(", ", reasons.Select(kv => $"{kv.Key} {kv.Value}")));
+                stdout.WriteLine($"written under {r.OutputDir}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace SafetyNotebooks.Serving;
+
+/// <summary>Server limits. Loopback addresses only: the server has no authentication.</summary>
+/// <param name="Port">0 picks a free port (see <see cref="RunningServer.BaseUrl"/>).</param>
+/// <param name="MaxBodyBytes">Larger request bodies get 413.</param>
+/// <param name="MaxConcurrentGenerations">Generations run at once; the rest wait (up to <see cref="QueueTimeout"/>, then 503).</param>
+/// <param name="GenerationTimeout">A generation that takes longer is cancelled with 504.</param>
+public sealed record ServerOptions(
+    string Host = "127.0.0.1",
+    int Port = 8080,
+    long MaxBodyBytes = 1 << 20,
+    int MaxConcurrentGenerations = 1,
+    TimeSpan? QueueTimeout = null,
+    TimeSpan? GenerationTimeout = null,
+    OpenAiProtocol.Limits? Limits = null,
+    int MaxConnections = 64);
+
+/// <summary>A started server; dispose to stop it.</summary>
+public sealed class RunningServer(WebApplication app, string baseUrl) : IAsyncDisposable
+{
+    /// <summary>The OpenAI base URL, e.g. <c>http://127.0.0.1:8080/v1</c>.</summary>
+    public string BaseUrl { get; } = baseUrl;
+
+    public Task WaitForShutdownAsync(CancellationToken ct) => app.WaitForShutdownAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// An OpenAI-compatible HTTP server (<c>/v1/chat/completions</c>, <c>/v1/completions</c>, <c>/v1/models</c>) over an
+/// <see cref="IServingBackend"/>, on Kestrel. Every error is an OpenAI-style JSON body with a 4xx/5xx status; malformed
+/// JSON, oversized bodies and clients that hang up affect only their own request.
+/// </summary>
+public static class OpenAiServer
+{
+    public static async Task<RunningServer> StartAsync(IServingBackend backend, ServerOptions? options = null, CancellationToken ct = default)
+    {
+        var o = options ?? new ServerOptions();
+        if (!IPAddress.TryParse(o.Host == "localhost" ? "127.0.0.1" : o.Host, out var ip) || !IPAddress.IsLoopback(ip))
+            throw new BadInputException("the server has no authentication and listens on loopback addresses only (127.0.0.1 or ::1)", "--host", value: o.Host);
+        if (o.Port is < 0 or > 65535) throw new BadInputException("must be 0–65535", "--port", value: o.Port.ToString());
+        if (o.MaxConcurrentGenerations < 1) throw new BadInputException("must be at least 1", "max concurrent generations", value: o.MaxConcurrentGenerations.ToString());
+        var limits = o.Limits ?? new OpenAiProtocol.Limits();
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = o.MaxBodyBytes;
+            k.Limits.MaxConcurrentConnections = o.MaxConnections;
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            k.AddServerHeader = false;
+            k.Listen(ip, o.Port);
+        });
+        var app = builder.Build();
+        var gate = new SemaphoreSlim(o.MaxConcurrentGenerations, o.MaxConcurrentGenerations);
+        var handler = new Handler(backend, gate, limits, o.QueueTimeout ?? TimeSpan.FromMinutes(2), o.GenerationTimeout ?? TimeSpan.FromMinutes(5), o.MaxBodyBytes);
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+        app.MapGet("/v1/models", ctx => Handler.WriteJson(ctx, 200, OpenAiProtocol.Models(backend.ModelId, created)));
+        app.MapGet("/health", ctx => Handler.WriteJson(ctx, 200, new JsonObject { ["status"] = "ok" }));
+        app.MapPost("/v1/chat/completions", ctx => handler.HandleAsync(ctx, chat: true));
+        app.MapPost("/v1/completions", ctx => handler.HandleAsync(ctx, chat: false));
+        app.MapFallback(ctx => Handler.WriteJson(ctx, 404, OpenAiProtocol.Error($"no route {ctx.Request.Method} {ctx.Request.Path}", code: "not_found")));
+
+        await app.StartAsync(ct);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new RunningServer(app, address.TrimEnd('/') + "/v1");
+    }
+
+    sealed class Handler(IServingBackend backend, SemaphoreSlim gate, OpenAiProtocol.Limits limits, TimeSpan queueTimeout, TimeSpan generationTimeout, long maxBody)
+    {
+        long _next;
+
+        public async Task HandleAsync(HttpContext ctx, bool chat)
+        {
+            var aborted = ctx.RequestAborted;
+            try
+            {
+                if (ctx.Request.ContentLength > maxBody)
+                    throw new ProtocolError(413, $"request body over {maxBody} bytes", code: "request_too_large");
+                if (ctx.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+                    throw new ProtocolError(415, "expected Content-Type: application/json");
+                JsonDocument doc;
+                try { doc = await JsonDocument.ParseAsync(ctx.Request.Body, new JsonDocumentOptions { MaxDepth = 32 }, aborted); }
+                catch (JsonException e) { throw new ProtocolError(400, $"malformed JSON: {e.Message}", code: "invalid_json"); }
+                catch (BadHttpRequestException e) when (e.StatusCode == 413) { throw new ProtocolError(413, $"request body over {maxBody} bytes", code: "request_too_large"); }
+                ParsedRequest request;
+                using (doc) request = chat ? OpenAiProtocol.ParseChat(doc.RootElement, limits) : OpenAiProtocol.ParseCompletion(doc.RootElement, limits);
+                if (request.Model is { } m && m != backend.ModelId)
+                    throw new ProtocolError(404, $"the model '{m}' does not exist; this server serves '{backend.ModelId}'", "model", code: "model_not_found");
+
+                if (!await gate.WaitAsync(queueTimeout, aborted))
+                    throw new ProtocolError(503, "the server is busy; retry later", type: "server_error", code: "overloaded");
+                GenerationReply reply;
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                    timeout.CancelAfter(generationTimeout);
+                    try { reply = await backend.GenerateAsync(request.Generation, timeout.Token); }
+                    catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                    {
+                        throw new ProtocolError(504, $"generation took longer than {generationTimeout.TotalSeconds:0} s", type: "server_error", code: "timeout");
+                    }
+                    catch (BadInputException e) { throw new ProtocolError(400, e.Message); }
+                }
+                finally { gate.Release(); }
+
+                var id = (chat ? "chatcmpl-" : "cmpl-") + Interlocked.Increment(ref _next).ToString("x8");
+                var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+                if (request.Stream)
+                {
+                    ctx.Response.StatusCode = 200;
+                    ctx.Response.ContentType = "text/event-stream";
+                    var chunks = chat ? OpenAiProtocol.ChatChunks(id, created, backend.ModelId, reply) : OpenAiProtocol.CompletionChunks(id, created, backend.ModelId, reply);
+                    foreach (var chunk in chunks) await ctx.Response.WriteAsync($"data: {chunk.ToJsonString()}\n\n", aborted);
+                    await ctx.Response.WriteAsync("data: [DONE]\n\n", aborted);
+                    return;
+                }
+                await WriteJson(ctx, 200, chat ? OpenAiProtocol.ChatResponse(id, created, backend.ModelId, reply) : OpenAiProtocol.CompletionResponse(id, created, backend.ModelId, reply));
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                // the client hung up: nothing to answer
+            }
+            catch (ProtocolError e) when (!ctx.Response.HasStarted)
+            {
+                await WriteJson(ctx, e.Status, e.ToJson());
+            }
+            catch (Exception e) when (!ctx.Response.HasStarted && !aborted.IsCancellationRequested)
+            {
+                await WriteJson(ctx, 500, OpenAiProtocol.Error($"{e.GetType().Name}: {e.Message}", "server_error"));
+            }
+        }
+
+        public static async Task WriteJson(HttpContext ctx, int status, JsonObject body)
+        {
+            ctx.Response.StatusCode = status;
+            ctx.Response.ContentType = "application/json";
+            try { await ctx.Response.WriteAsync(body.ToJsonString(), Encoding.UTF8, ctx.RequestAborted); }
+            catch (OperationCanceledException) { }
+        }
+    }
+}
