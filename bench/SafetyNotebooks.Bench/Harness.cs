@@ -15,6 +15,8 @@ public static class Harness
         ["tag-parquet"] = TagParquetBench.Run,
         ["decoding"] = DecodingBench.Run,
         ["decoding-gpu"] = DecodingGpuBench.Run,
+        ["train"] = TrainingBench.Run,
+        ["litdata-export"] = LitDataExportBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

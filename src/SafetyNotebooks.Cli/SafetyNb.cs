@@ -25,6 +25,8 @@ public static class SafetyNb
                      LaunchCommands.Build(),
                      SynthCommands.Build(),
                      ServeCommands.Build(),
+                     ExportCommands.Build(),
+                     TrainCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;

@@ -51,11 +51,15 @@ public sealed class LlamaForCausalLM : nn.Module, ICausalLanguageModel
     public LlamaForCausalLM InitializeWeights(long seed, double std = 0.02)
     {
         using var _ = no_grad();
-        using var generator = new Generator((ulong)seed, Device);
+        using var generator = new Generator((ulong)seed, CPU);
         foreach (var (name, p) in named_parameters())
         {
             if (name.EndsWith("norm.weight", StringComparison.Ordinal)) p.fill_(1.0);
-            else nn.init.normal_(p, 0.0, std, generator);
+            else
+            {
+                using var draw = randn(p.shape, dtype: ScalarType.Float32, generator: generator);
+                p.copy_(draw.mul_(std));
+            }
         }
         return this;
     }
