@@ -3,7 +3,7 @@ using System.Text.Json;
 using SafetyNotebooks.Data;
 using SafetyNotebooks.Data.Toy;
 using SafetyNotebooks.Evaluation;
-using SafetyNotebooks.Experiments.Miniature;
+using SafetyNotebooks.Miniature;
 using SafetyNotebooks.Synthesis;
 using SafetyNotebooks.Training;
 

@@ -1,4 +1,4 @@
-namespace SafetyNotebooks.Experiments.Miniature;
+namespace SafetyNotebooks.Miniature;
 
 /// <summary>
 /// Sizes of the paper in miniature. <see cref="Demo"/> is what <c>safetynb reproduce</c> runs (minutes on 2 CPU cores);

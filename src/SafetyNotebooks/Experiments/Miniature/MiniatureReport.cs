@@ -2,12 +2,13 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Plotly.NET;
+using Plotly.NET.CSharp;
 using SafetyNotebooks.Evaluation;
 using SafetyNotebooks.Reporting;
 using SafetyNotebooks.Scoring;
 using SafetyNotebooks.Training;
 
-namespace SafetyNotebooks.Experiments.Miniature;
+namespace SafetyNotebooks.Miniature;
 
 /// <summary>Charts and the self-contained HTML report of the paper in miniature.</summary>
 public static class MiniatureReport

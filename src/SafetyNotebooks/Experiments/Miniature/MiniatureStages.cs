@@ -11,7 +11,7 @@ using SafetyNotebooks.Training;
 using Microsoft.Extensions.AI;
 using TorchSharp;
 
-namespace SafetyNotebooks.Experiments.Miniature;
+namespace SafetyNotebooks.Miniature;
 
 /// <summary>Documents with the classifier's scores, and how well those scores agree with the toy world's ground truth.</summary>
 public sealed record ScoredCorpus(IReadOnlyList<Document> Documents, TrainingReport ClassifierTraining, SafetyMetrics AgreementWithTruth, ConfusionMatrix Confusion);
