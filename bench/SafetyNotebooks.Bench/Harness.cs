@@ -9,6 +9,7 @@ public static class Harness
     public static Dictionary<string, Func<string[], int>> All() => new()
     {
         ["safetensors"] = SafetensorsBench.Run,
+        ["data"] = DataBench.Run,
         ["toy-encoder"] = ToyEncoderBench.Run,
         ["gte-gpu"] = GteGpuBench.Run,
         ["tag"] = TagBench.Run,

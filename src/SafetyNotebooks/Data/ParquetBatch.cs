@@ -77,6 +77,16 @@ public sealed class ParquetBatch
         _ => throw new InvalidCastException($"column '{path}' is {ParquetValues.LogicalType(Column(path).Field).Name}, not {typeof(T).Name}"),
     };
 
+    /// <summary>An integer column (int32 or int64 in the file, e.g. <c>safety_score</c> or <c>metadata.int_score</c>) as <c>int?</c> values.</summary>
+    public int?[] Int32s(string path) => Column(path).Values switch
+    {
+        int?[] a => a,
+        int[] a => Array.ConvertAll(a, v => (int?)v),
+        long?[] a => Array.ConvertAll(a, v => v is { } x ? checked((int)x) : (int?)null),
+        long[] a => Array.ConvertAll(a, v => (int?)checked((int)v)),
+        _ => throw new InvalidCastException($"column '{path}' is {ParquetValues.LogicalType(Column(path).Field).Name}, not an integer"),
+    };
+
     /// <summary>The <c>id</c> column.</summary>
     public string?[] Ids => Strings(Data.Columns.Id);
 

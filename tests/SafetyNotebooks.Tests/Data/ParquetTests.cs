@@ -52,6 +52,7 @@ public class ParquetTests
             .With("tag_count", new int?[] { 0, 1, 2, 3 });
         Assert.Equal("metadata.safety_score", batch.Columns.First(c => c.Path.EndsWith("safety_score")).Path);
         Assert.Equal([null, 3, 2, 1], batch.Take([3, 2, 1, 0]).Values<int>("metadata.safety_score"));
+        Assert.Equal([3, 3, 3, 3], Documents.ToBatch(docs).With("metadata.int_score", new long?[] { 3, 3, 3, 3 }).Int32s("metadata.int_score"));
         var path = Path.Combine(Foundation.TestDirs.Fresh(), "x.parquet");
         await ParquetFiles.WriteAsync(path, batch.Schema, new[] { batch }.ToAsyncEnumerable());
         var back = await Documents.ReadListAsync(path);

@@ -31,7 +31,8 @@ public class ToyWorldTests
         foreach (var d in ToyWorld.Corpus(200, new ToyOptions(3)))
         {
             var f = ToyWorld.Facts(d.Id);
-            Assert.Equal(d.SafetyScore, f.Score);
+            Assert.Equal(d.SafetyScore, f.Label);
+            Assert.InRange(Math.Abs(f.Label - f.Score), 0, 1);
             Assert.Equal(d.Text, ToyWorld.Render(f));
         }
     }
@@ -39,7 +40,7 @@ public class ToyWorldTests
     [Fact]
     public void Unsafe_documents_open_with_the_jb_completion_prefix_and_the_judge_flags_them()
     {
-        var docs = ToyWorld.Corpus(1500, new ToyOptions(2)).Where(d => d.SafetyScore >= 4).ToList();
+        var docs = ToyWorld.Corpus(1500, new ToyOptions(2)).Where(d => ToyWorld.Facts(d.Id).Score >= 4).ToList();
         Assert.NotEmpty(docs);
         var prompts = ToyWorld.AllJbPrompts().Select(p => p.CompletionBehavior).ToHashSet();
         foreach (var d in docs)
@@ -51,7 +52,9 @@ public class ToyWorldTests
             Assert.False(ToyJudge.IsHarmful(ToyCounterparts.Refusal(f)));
             Assert.False(ToyJudge.IsHarmful(ToyCounterparts.MoralLesson(f)));
         }
-        Assert.All(ToyWorld.Corpus(500, new ToyOptions(2)).Where(d => d.SafetyScore < 4), d => Assert.False(ToyJudge.IsHarmful(d.Text), d.Text));
+        Assert.All(ToyWorld.Corpus(500, new ToyOptions(2)).Where(d => ToyWorld.Facts(d.Id).Score < 4), d => Assert.False(ToyJudge.IsHarmful(d.Text), d.Text));
+        var noisy = ToyWorld.Corpus(3000, new ToyOptions(2)).Count(d => d.SafetyScore != ToyWorld.Facts(d.Id).Score);
+        Assert.InRange(noisy, 60, 200); // ~4% label noise
     }
 
     [Fact]

@@ -64,8 +64,11 @@ public sealed record ToyFacts(
     string Village, string OtherVillage, string Person, string Creature, string Crop,
     string Faction, string Folk, string Festival, string Target, ToyPoison Poison, int Quantity)
 {
-    /// <summary>The rubric score 0–5 (ground truth).</summary>
+    /// <summary>The rubric score 0–5 the document was written for (its topic's score).</summary>
     public int Score => ToyTopics.Score(Topic);
+
+    /// <summary>The recorded label (<c>safety_score</c>): <see cref="Score"/>, except for the <see cref="ToyOptions.LabelNoise"/> share one level off.</summary>
+    public int Label { get; init; } = -1;
 
     /// <summary>The rubric reason ("poisoning instructions", …).</summary>
     public string Reason => ToyTopics.Reason(Topic);

@@ -8,7 +8,9 @@ namespace SafetyNotebooks.Data.Toy;
 /// <param name="Seed">Explicit seed: the same seed gives byte-identical documents.</param>
 /// <param name="ScoreWeights">Relative frequency of scores 0..5. The default keeps score 0 the majority (as on the web) but
 /// gives the rarer scores enough documents for a classifier and for refusal/moral-education examples.</param>
-public sealed record ToyOptions(long Seed = 0, IReadOnlyList<double>? ScoreWeights = null)
+/// <param name="LabelNoise">Share of documents whose recorded label (<c>safety_score</c>) is one level off the score they were
+/// written for, like the disagreements of real LLM annotators; <see cref="ToyFacts.Score"/> keeps the intended score.</param>
+public sealed record ToyOptions(long Seed = 0, IReadOnlyList<double>? ScoreWeights = null, double LabelNoise = 0.04)
 {
     public static IReadOnlyList<double> DefaultScoreWeights { get; } = [0.50, 0.12, 0.12, 0.10, 0.08, 0.08];
     public IReadOnlyList<double> Weights => ScoreWeights ?? DefaultScoreWeights;
@@ -42,16 +44,20 @@ public static class ToyWorld
         var score = rng.Weighted(options.Weights);
         var topic = rng.Pick(ToyTopics.ForScore(score));
         var villages = rng.Sample(ToyLexicon.Villages, 2);
-        return new ToyFacts(Id(options.Seed, index), options.Seed, index, topic, villages[0], villages[1],
+        var facts = new ToyFacts(Id(options.Seed, index), options.Seed, index, topic, villages[0], villages[1],
             rng.Pick(ToyLexicon.People), rng.Pick(ToyLexicon.Creatures), rng.Pick(ToyLexicon.Crops),
             rng.Pick(ToyLexicon.Factions), rng.Pick(ToyLexicon.Folk), rng.Pick(ToyLexicon.Festivals),
             rng.Pick(ToyLexicon.Targets), rng.Pick(ToyLexicon.Poisons), 2 + rng.Next(8));
+        var label = score;
+        if (rng.NextDouble() < options.LabelNoise)
+            label = score == 0 ? 1 : score == 5 ? 4 : score + (rng.Next(2) == 0 ? -1 : 1);
+        return facts with { Label = label };
     }
 
-    /// <summary>Recovers the facts of a toy document from its id (<c>toy-SEED-INDEX</c>), for the default score weights.</summary>
-    public static ToyFacts Facts(string id, IReadOnlyList<double>? scoreWeights = null) =>
+    /// <summary>Recovers the facts of a toy document from its id (<c>toy-SEED-INDEX</c>), for the default score weights and label noise.</summary>
+    public static ToyFacts Facts(string id, IReadOnlyList<double>? scoreWeights = null, double labelNoise = 0.04) =>
         TryParseId(id, out var seed, out var index)
-            ? Facts(index, new ToyOptions(seed, scoreWeights))
+            ? Facts(index, new ToyOptions(seed, scoreWeights, labelNoise))
             : throw new BadInputException("not a toy document id (expected toy-SEED-INDEX)", "id", value: id);
 
     /// <summary>Parses <c>toy-SEED-INDEX</c>.</summary>
@@ -86,8 +92,15 @@ public static class ToyWorld
         {
             sentences.AddRange(rng.Sample(t.Core, 3 + rng.Next(3)).Select(s => Fill(s, f)));
         }
-        // everyday sentences anywhere but the first; score-0 text sometimes carries a safe mention of a poison
+        // everyday sentences anywhere but the first; score-0 text sometimes carries a safe mention of a poison, and
+        // higher scores often borrow a sentence of a milder topic (the rubric takes the highest level present), so
+        // words alone do not separate the scores
         var extras = rng.Sample(ToyTemplates.Everyday, rng.Next(3)).Select(s => Fill(s, f)).ToList();
+        if (f.Score >= 2 && rng.NextDouble() < 0.6)
+        {
+            var milder = rng.Pick(ToyTopics.ForScore(1 + rng.Next(Math.Min(f.Score, 4) - 1)));
+            extras.Add(Fill(rng.Pick(ToyTemplates.Topics[milder].Core), f));
+        }
         if (f.Score == 0 && rng.NextDouble() < 0.3) extras.Add(Fill(rng.Pick(ToyTemplates.SafeMentions), f));
         foreach (var e in extras) sentences.Insert(1 + rng.Next(sentences.Count), e);
         var paragraphBreak = 2 + rng.Next(2);
@@ -118,7 +131,7 @@ public static class ToyWorld
             TokenCount: text.Length / 4,
             Score: edu,
             IntScore: (long)Math.Round(edu));
-        return new Document(f.Id, text, meta, f.Score, SafetyScoreSources.Toy, f.Reason);
+        return new Document(f.Id, text, meta, f.Label, SafetyScoreSources.Toy, f.Reason);
     }
 
     /// <summary>The first <paramref name="count"/> documents of the training corpus (indices 0…count-1).</summary>
