@@ -17,6 +17,7 @@ public static class SafetyNb
                      ReproduceCommand.Build(),
                      DataCommands.Build(),
                      ModelCommands.Build(),
+                     KernelCommands.Build(),
                      ScoringCommands.Classify(),
                      ScoringCommands.Score(),
                      ScoringCommands.Scoring(),
