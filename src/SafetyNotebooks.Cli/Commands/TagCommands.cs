@@ -31,8 +31,9 @@ public static class TagCommands
                 new TagOptions(parse.GetValue(rate), parse.GetValue(seed), parse.GetValue(minScore), parse.GetValue(tag)!),
                 parse.GetValue(scoreField)!, parse.GetValue(threads), parse.GetValue(shardIndex), parse.GetValue(numShards));
             var clock = Stopwatch.StartNew();
-            var r = await Progress.RunAsync("tagging", json, stdout,
-                progress => TagParquet.RunAsync(parse.GetValue(input)!, parse.GetValue(output)!, options, progress, ct));
+            var job = await TagParquet.PrepareAsync(parse.GetValue(input)!, options, ct);
+            var r = await Progress.RunAsync($"tagging {job.Owned.Count} file(s)", json, stdout,
+                progress => TagParquet.RunAsync(job, parse.GetValue(output)!, progress, ct));
             var seconds = clock.Elapsed.TotalSeconds;
             if (json)
                 Cli.WriteJson(stdout, new

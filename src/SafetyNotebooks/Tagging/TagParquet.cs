@@ -15,6 +15,9 @@ public sealed record TagJobOptions(
     int NumShards = 1,
     ParquetCompression Compression = ParquetCompression.Snappy);
 
+/// <summary>A validated tagging job: all inputs, the ones this shard owns, and the compiled plan.</summary>
+public sealed record TagJob(IReadOnlyList<string> Files, IReadOnlyList<string> Owned, TagPlan Plan, TagJobOptions Options);
+
 /// <summary>What a tagging job produced: counts cover every owned file, those finished by an earlier run included.</summary>
 public sealed record TagJobResult(ShardJobResult Job, long TaggedDocuments, long Tags, long TextChars)
 {
@@ -77,7 +80,14 @@ public static class TagParquet
 
     /// <summary>Validates, then tags every input this shard owns into <paramref name="outputDir"/> (same relative paths); resumes after a kill.</summary>
     public static async Task<TagJobResult> RunAsync(IReadOnlyList<string> inputs, string outputDir, TagJobOptions options,
-        IProgress<double>? progress = null, CancellationToken ct = default)
+        IProgress<double>? progress = null, CancellationToken ct = default) =>
+        await RunAsync(await PrepareAsync(inputs, options, ct), outputDir, progress, ct);
+
+    /// <summary>
+    /// Everything that can fail on bad input, before any output exists: the options, the input list, this shard's
+    /// files and their columns and scores (<see cref="ValidateAsync"/>).
+    /// </summary>
+    public static async Task<TagJob> PrepareAsync(IReadOnlyList<string> inputs, TagJobOptions options, CancellationToken ct = default)
     {
         var plan = TagPlan.From(options.Tag);
         if (options.Threads < 1) throw new BadInputException("must be at least 1", "--threads", value: options.Threads.ToString());
@@ -85,7 +95,13 @@ public static class TagParquet
         if (files.Count == 0) throw new BadInputException("no .parquet files found", string.Join(", ", inputs));
         var owned = ShardJob.SelectShard(files, options.ShardIndex, options.NumShards);
         await ValidateAsync(owned, options.ScoreField, plan, ct);
+        return new TagJob(files, owned, plan, options);
+    }
 
+    /// <summary>Tags a prepared job's files into <paramref name="outputDir"/>; resumes after a kill.</summary>
+    public static async Task<TagJobResult> RunAsync(TagJob prepared, string outputDir, IProgress<double>? progress = null, CancellationToken ct = default)
+    {
+        var (files, owned, plan, options) = prepared;
         // several files: one thread each; fewer files than threads: the rest split each row group's documents
         var fileThreads = Math.Clamp(owned.Count, 1, options.Threads);
         var batchThreads = Math.Max(1, options.Threads / fileThreads);
