@@ -14,9 +14,6 @@ public static class ExperimentCommands
         command.Subcommands.Add(ScoringCommands.SafetyClassifierExperiment());
         command.Subcommands.Add(TagCommands.Experiment());
         command.Subcommands.Add(SynthCommands.Experiment());
-        command.Subcommands.Add(ScoringCommands.DataReportCardExperiment());
-        command.Subcommands.Add(ScoringCommands.SafetyClassifierExperiment());
-        command.Subcommands.Add(TagCommands.Experiment());
         return command;
     }
 
