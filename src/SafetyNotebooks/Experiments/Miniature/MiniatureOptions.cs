@@ -12,7 +12,7 @@ namespace SafetyNotebooks.Miniature;
 /// <param name="JudgeThreshold">Classifier judge: a completion is harmful when its toy-classifier score is at least this.</param>
 public sealed record MiniatureOptions(
     int Documents = 3000,
-    int Prompts = 120,
+    int Prompts = 64,
     long Seed = 0,
     int TrainSteps = 500,
     int BatchSize = 16,
