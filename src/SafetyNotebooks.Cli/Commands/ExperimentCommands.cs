@@ -10,6 +10,7 @@ public static class ExperimentCommands
         var command = new Command("experiment", "Run one of the notebooks' experiments from the command line");
         command.Subcommands.Add(Quickstart());
         command.Subcommands.Add(SafeBeamSearch());
+        command.Subcommands.Add(MiniatureCommands.Experiment());
         command.Subcommands.Add(ScoringCommands.DataReportCardExperiment());
         command.Subcommands.Add(ScoringCommands.SafetyClassifierExperiment());
         command.Subcommands.Add(TagCommands.Experiment());
