@@ -11,6 +11,7 @@ public static class Harness
         ["safetensors"] = SafetensorsBench.Run,
         ["data"] = DataBench.Run,
         ["toy-encoder"] = ToyEncoderBench.Run,
+        ["toy-train"] = ToyTrainingBench.Run,
         ["gte-gpu"] = GteGpuBench.Run,
         ["train"] = TrainingBench.Run,
         ["litdata-export"] = LitDataExportBench.Run,
