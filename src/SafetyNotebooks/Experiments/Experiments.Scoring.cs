@@ -52,7 +52,7 @@ public static partial class Experiments
     }
 
     /// <param name="Lambda">Weight of score &gt; 0 examples (see <see cref="ToyClassifier.Options"/>).</param>
-    public sealed record SafetyClassifierOptions(int TrainDocuments = 800, int HeldOutDocuments = 300, int Epochs = 4, int MaxLength = 128,
+    public sealed record SafetyClassifierOptions(int TrainDocuments = 800, int HeldOutDocuments = 300, int Epochs = 5, int MaxLength = 128,
         double Lambda = 2, long Seed = 0, string? Device = null);
 
     /// <summary>What notebook 02 shows.</summary>

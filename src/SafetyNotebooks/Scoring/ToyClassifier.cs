@@ -8,7 +8,7 @@ namespace SafetyNotebooks.Scoring;
 /// 4 heads), trained from scratch on toy-world documents (ground-truth scores) with a word-level WordPiece vocabulary
 /// built from the training texts (every character is also in the vocabulary, so nothing is ever [UNK]).
 /// <code>
-/// var (judge, report) = ToyClassifier.Train();           // ~15–25 s on 2 CPU cores; held-out macro F1 ≈ 0.91
+/// var (judge, report) = ToyClassifier.Train();           // ~20 s on 2 CPU cores; held-out macro F1 ≈ 0.9
 /// int[] scores = judge.Score(texts);                      // 0..5, max over 128-token chunks
 /// bool harmful = scores[0] >= 3;
 /// </code>
@@ -17,7 +17,7 @@ namespace SafetyNotebooks.Scoring;
 /// <list type="bullet">
 /// <item>No linear-probe stage: a head on random features learns nothing useful (held-out F1 stayed at 0.105, the
 /// all-zero prediction) and cost a full forward pass over the data. <see cref="Options.ProbeEpochs"/> brings it back.</item>
-/// <item>Full fine-tuning at lr 2e-3 (AdamW, wd 0.001, batch 16) for 4 epochs; 4e-3 diverged, batch 32 learned slower.</item>
+/// <item>Full fine-tuning at lr 2e-3 (AdamW, wd 0.001, batch 16) for 5 epochs; 4e-3 diverged, batch 32 learned slower.</item>
 /// <item>128-token chunks: toy documents are 40–165 words, so almost every text fits one chunk. Training sees only a
 /// text's first chunk, and with 64-token chunks the harmful part of a document was often cut off, which taught the
 /// model that unsafe labels go with harmless text (F1 0.78 at best).</item>
@@ -33,7 +33,7 @@ public static class ToyClassifier
     /// <param name="Lambda">Weight of score &gt; 0 examples. The toy world is half unsafe by design, so the paper's λ = 100
     /// (meant for web data that is ~85% score 0) would swamp score 0; 2 keeps recall high without that.</param>
     /// <param name="Threads">Torch intra-op threads while training (restored after); null keeps torch's setting.</param>
-    public sealed record Options(int TrainDocuments = 800, int HeldOutDocuments = 300, int Epochs = 4, int MaxLength = 128,
+    public sealed record Options(int TrainDocuments = 800, int HeldOutDocuments = 300, int Epochs = 5, int MaxLength = 128,
         double Lambda = 2, long Seed = 0, string? Device = null, string? CheckpointDir = null,
         double LearningRate = 2e-3, int BatchSize = 16, double ProbeLearningRate = 1e-2, int ProbeEpochs = 0, int VocabSize = 4096, int? Threads = 1);
 
