@@ -1,0 +1,96 @@
+using SafetyNotebooks.Data.Toy;
+using SafetyNotebooks.Miniature;
+using SafetyNotebooks.Tests.Foundation;
+using SafetyNotebooks.Tokenization;
+
+namespace SafetyNotebooks.Tests.Miniature;
+
+public class MiniatureTests
+{
+    static MiniatureOptions Tiny(string output) => MiniatureOptions.Quick with
+    {
+        Documents = 240, Prompts = 4, TrainSteps = 6, BatchSize = 4, SequenceLength = 64, MaxNewTokens = 12,
+        ClassifierDocuments = 120, ClassifierEpochs = 1, Output = output, Device = "cpu",
+    };
+
+    [Fact]
+    public async Task The_whole_pipeline_runs_end_to_end_and_writes_its_report()
+    {
+        var dir = TestDirs.Fresh();
+        var o = Tiny(dir);
+        var r = await Experiments.PaperInMiniature(o);
+
+        Assert.Equal(3, r.Attacks.Count);
+        Assert.All(r.Attacks, a => Assert.Equal(4, a.Asr.Pooled.N));
+        Assert.All(r.Attacks, a => Assert.Equal(4, a.Completions.Count));
+        // the same prompts are attacked in every system, and the verdicts are the judge's on the completions
+        Assert.All(r.Attacks, a => Assert.Equal(a.Completions.Select(ToyJudge.IsHarmful), a.Harmful));
+        Assert.Equal(o.TrainSteps, r.StandardLog.Count);
+        Assert.Equal(o.TrainSteps, r.SafetyLog.Count);
+        Assert.Equal(Experiments.MiniatureStageNames.Count, r.Timings.Count);
+        Assert.True(File.Exists(Path.Combine(dir, "report.html")));
+        Assert.Contains("Plotly.newPlot", File.ReadAllText(Path.Combine(dir, "report.html")));
+        foreach (var f in new[] { "summary.json", "judged.jsonl", "models/standard/model.safetensors", "models/safety/model.safetensors", "corpus/toy/train/00000.parquet" })
+            Assert.True(File.Exists(Path.Combine(o.WorkDir, f)), f);
+        Assert.Equal(3 * o.Prompts, File.ReadAllLines(Path.Combine(o.WorkDir, "judged.jsonl")).Length);
+        // Safe Beam never emits the tag (it is never a candidate); plain beam may
+        Assert.DoesNotContain(ByteLevelTokenizer.HarmfulnessTag, string.Concat(r.Attacks[2].Completions));
+    }
+
+    [Fact]
+    public void The_safety_mixture_keeps_score_0_replaces_nothing_and_tags_only_unsafe_documents()
+    {
+        var o = Tiny(TestDirs.Fresh()) with { TagRate = 1.0 };
+        var docs = ToyWorld.Corpus(120, new ToyOptions(3)).ToList();
+        var synthetic = new SyntheticCounterparts(["rephrased a"], ["User: x\nAssistant: no"], ["# lesson"], 0, 0);
+        var m = MiniatureStages.Mix(docs, synthetic, o);
+
+        Assert.Equal(docs.Select(d => d.Text), m.Standard);
+        var safe = docs.Where(d => d.SafetyScore == 0).Select(d => d.Text).ToHashSet();
+        var unsafeCount = docs.Count(d => d.SafetyScore >= 1);
+        Assert.Equal(safe.Count + 3 + unsafeCount, m.Safety.Count);
+        Assert.All(safe, t => Assert.Contains(t, m.Safety));
+        // at rate 1 every unsafe document of two or more words carries tags; score-0 text never does
+        var tagged = m.Safety.Where(t => t.Contains(TagOptionsTag)).ToList();
+        Assert.Equal(docs.Count(d => d.SafetyScore >= 1 && d.Text.Split(' ', '\n').Length > 1), tagged.Count);
+        Assert.All(safe, t => Assert.DoesNotContain(TagOptionsTag, t));
+        Assert.All(m.Tags.Where(s => s.Score >= 1 && s.Words > 0), s => Assert.Equal(1.0, s.RealisedRate, 6));
+    }
+
+    const string TagOptionsTag = "<potentially_unsafe_content>";
+
+    [Theory]
+    [InlineData("documents")]
+    [InlineData("tag_rate")]
+    [InlineData("candidates")]
+    public void Bad_options_name_the_field(string field)
+    {
+        var o = field switch
+        {
+            "documents" => MiniatureOptions.Demo with { Documents = 3 },
+            "tag_rate" => MiniatureOptions.Demo with { TagRate = 1.5 },
+            _ => MiniatureOptions.Demo with { Candidates = 2 },
+        };
+        Assert.Contains(field, Assert.Throws<BadInputException>(() => o.Validate()).Message);
+    }
+
+    [Fact]
+    public async Task Paper_profile_lists_missing_artifacts_and_writes_the_launch_plan()
+    {
+        var dir = TestDirs.Fresh();
+        var cache = Path.Combine(dir, "hf-cache");
+        Directory.CreateDirectory(cache);
+        var previous = Environment.GetEnvironmentVariable("HF_HUB_CACHE");
+        Environment.SetEnvironmentVariable("HF_HUB_CACHE", cache);
+        try
+        {
+            var r = await CliRunner.RunAsync("reproduce", "--profile", "paper", "--skip-notebooks", "--output", Path.Combine(dir, "out"));
+            Assert.True(r.Code == 0, r.Out + r.Err);
+            Assert.Contains("missing", r.Out);
+            Assert.Contains("huggingface-cli download", r.Out);
+            Assert.True(File.Exists(Path.Combine(dir, "out", "paper", "launch-plan", "pretrain.yaml")));
+            Assert.True(File.Exists(Path.Combine(dir, "out", "paper", "launch-plan", "launch.sbatch")));
+        }
+        finally { Environment.SetEnvironmentVariable("HF_HUB_CACHE", previous); }
+    }
+}
