@@ -28,6 +28,7 @@ public static class SafetyNb
                      LaunchCommands.Build(),
                      SynthCommands.Build(),
                      ServeCommands.Build(),
+                     GenerateCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;

@@ -9,12 +9,16 @@ public static class ExperimentCommands
     {
         var command = new Command("experiment", "Run one of the notebooks' experiments from the command line");
         command.Subcommands.Add(Quickstart());
+<<<<<<< HEAD
         command.Subcommands.Add(ScoringCommands.DataReportCardExperiment());
         command.Subcommands.Add(ScoringCommands.SafetyClassifierExperiment());
         command.Subcommands.Add(TagCommands.Experiment());
         command.Subcommands.Add(SynthCommands.Experiment());
         command.Subcommands.Add(LaunchCommands.Experiment());
         command.Subcommands.Add(EvalCommands.EvaluationExperiment());
+=======
+        command.Subcommands.Add(SafeBeamSearch());
+>>>>>>> decoding
         return command;
     }
 
@@ -32,6 +36,48 @@ public static class ExperimentCommands
                 Cli.WriteJson(output, new { r.Version, device = r.Device.Device, product = new[] { new[] { r.Product[0, 0], r.Product[0, 1] }, new[] { r.Product[1, 0], r.Product[1, 1] } }, first_loss = r.Losses[0], last_loss = r.Losses[^1] });
             else
                 output.WriteLine($"SafetyNotebooks {r.Version} on {r.Device.Device}: [[1,2],[3,4]]·[[0,1],[1,0]] = [[{r.Product[0, 0]},{r.Product[0, 1]}],[{r.Product[1, 0]},{r.Product[1, 1]}]]; AdamW loss {r.Losses[0]:0.####} -> {r.Losses[^1]:0.####} in {r.Losses.Count} steps");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    static Command SafeBeamSearch()
+    {
+        var model = new Option<string>("--model") { Description = "Model folder (default: the llama-a test fixture)", DefaultValueFactory = _ => Path.Combine("tests", "SafetyNotebooks.Tests", "fixtures", "llama-a") };
+        var ids = new Option<string[]>("--ids") { Description = "A prompt as comma-separated token ids (repeatable)", DefaultValueFactory = _ => ["1,17,42,99,5", "3,250,7,7,7,400,12,81"] };
+        var tagId = new Option<int?>("--tag-id") { Description = "Harmfulness tag id (default: the last id of the vocabulary)" };
+        var beams = new Option<int>("--beams") { DefaultValueFactory = _ => 4 };
+        var candidates = new Option<int>("--candidates") { DefaultValueFactory = _ => 8 };
+        var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 12 };
+        var command = new Command("safe-beam-search", "Plain beam search vs Safe Beam Search: continuations, tag probabilities, cost (notebook 06)")
+        {
+            model, ids, tagId, beams, candidates, maxNew, InfoCommands.DeviceOption, Cli.JsonOption,
+        };
+        command.SetHandler((parse, output) =>
+        {
+            var prompts = parse.GetValue(ids)!.Select(t => (IReadOnlyList<int>)Cli.ParseIds(t, "--ids").Select(i => (int)i).ToArray()).ToArray();
+            var r = Experiments.SafeBeamSearch(new Experiments.SafeBeamSearchOptions(parse.GetValue(model)!, prompts, null, parse.GetValue(tagId),
+                parse.GetValue(beams), parse.GetValue(candidates), parse.GetValue(maxNew), Device: parse.GetValue(InfoCommands.DeviceOption)));
+            if (parse.GetValue(Cli.JsonOption))
+                Cli.WriteJson(output, new
+                {
+                    tag_token_id = r.TagTokenId,
+                    prompts = r.Comparisons.Select(c => new
+                    {
+                        prompt = c.Prompt,
+                        beam = new { tokens = c.Plain.Tokens, logprob = c.Plain.LogProb, tag_probability = c.PlainTagProbability },
+                        safe_beam = new { tokens = c.Safe.Tokens, logprob = c.Safe.LogProb, tag_probability = c.SafeTagProbability },
+                    }),
+                    cost = r.Cost,
+                });
+            else
+            {
+                foreach (var (c, i) in r.Comparisons.Select((c, i) => (c, i)))
+                    output.WriteLine($"prompt {i}: beam [{string.Join(",", c.Plain.Tokens)}] logprob {c.Plain.LogProb:0.###}, mean p(tag) {c.PlainTagProbability.DefaultIfEmpty(0).Average():0.####}; " +
+                                     $"Safe Beam [{string.Join(",", c.Safe.Tokens)}] logprob {c.Safe.LogProb:0.###}, mean p(tag) {c.SafeTagProbability.DefaultIfEmpty(0).Average():0.####}");
+                foreach (var c in r.Cost)
+                    output.WriteLine($"{c.Decoder,-36} {c.MillisecondsPerToken,9:0.00} ms/token {c.RelativeToPlainBeam,7:0.00}x beam  {c.ForwardPasses,5} forwards");
+            }
             return ExitCodes.Ok;
         });
         return command;

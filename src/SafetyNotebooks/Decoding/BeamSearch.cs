@@ -1,0 +1,87 @@
+using System.Collections.Immutable;
+using SafetyNotebooks.Modeling;
+using TorchSharp;
+
+namespace SafetyNotebooks.Decoding;
+
+/// <summary>
+/// Beam search settings with Hugging Face's defaults: <see cref="LengthPenalty"/> 1 (finished beams are ranked by
+/// log-prob / new tokens^penalty; 0 ranks by the plain sum), early stopping off, and
+/// <see cref="NumReturnSequences"/> (default: all <see cref="Beams"/>) hypotheses returned, best first.
+/// </summary>
+public sealed record BeamSearchOptions(Stopping Stopping, int Beams = 4, double LengthPenalty = 1.0, bool EarlyStopping = false, int? NumReturnSequences = null)
+{
+    internal void Validate(long vocabSize)
+    {
+        Stopping.Validate(vocabSize);
+        if (Beams < 1) throw new BadInputException("must be at least 1", "beam search options", "beams", Beams.ToString());
+        if (NumReturnSequences is { } n && (n < 1 || n > Beams))
+            throw new BadInputException($"must be between 1 and the number of beams ({Beams})", "beam search options", "num_return_sequences", n.ToString());
+        if (!double.IsFinite(LengthPenalty)) throw new BadInputException("must be a finite number", "beam search options", "length_penalty", LengthPenalty.ToString("R"));
+    }
+}
+
+/// <summary>
+/// Beam search as Hugging Face transformers does it: each step one forward over the live beams on the KV cache, the best
+/// 2k continuations of all beams (max(2, 1 + #EOS)·k), finished continuations among the top k go to a pool of k
+/// hypotheses, the best k unfinished ones keep running, and the cache rows follow them.
+/// </summary>
+public static class BeamSearch
+{
+    public static GenerationResult Run(ICausalLanguageModel model, IReadOnlyList<int> prompt, BeamSearchOptions options) =>
+        Run(model, [prompt], options)[0];
+
+    public static IReadOnlyList<GenerationResult> Run(ICausalLanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, BeamSearchOptions options)
+    {
+        Prompts.Validate(prompts, model.VocabSize);
+        options.Validate(model.VocabSize);
+        var k = options.Beams;
+        var stopping = options.Stopping;
+        var toKeep = (int)Math.Min(Math.Max(2, 1 + stopping.EosTokenIds.Count) * k, model.VocabSize);
+        var pools = prompts.Select(_ => FinishedPool.Empty(k)).ToArray();
+        var beams = prompts.Select((_, p) => (IReadOnlyList<Beam>)[new Beam([], 0, p)]).ToArray();
+        var done = new bool[prompts.Count];
+        var (rows, logits) = CachedRows.Prefill(model, prompts);
+        using (rows)
+        {
+            try
+            {
+                for (var step = 0; step < stopping.MaxNewTokens; step++)
+                {
+                    if (step > 0)
+                    {
+                        var live = beams.Where((_, p) => !done[p]).SelectMany(b => b).ToArray();
+                        rows.Select(live.Select(b => b.Row).ToArray());
+                        var next = rows.Step(live.Select(b => (long)b.Tokens[^1]).ToArray());
+                        logits.Dispose();
+                        logits = next;
+                    }
+                    var (logProbs, ids) = Host.TopLogProbs(logits, toKeep);
+                    var row = 0;
+                    for (var p = 0; p < prompts.Count; p++)
+                    {
+                        if (done[p]) continue;
+                        var ranked = new List<Continuation>(beams[p].Count * toKeep);
+                        foreach (var beam in beams[p])
+                        {
+                            for (var j = 0; j < toKeep; j++)
+                                ranked.Add(new Continuation(beam, (int)ids[row * toKeep + j], beam.LogProb + logProbs[row * toKeep + j], row));
+                            row++;
+                        }
+                        // Stable: on equal scores the earlier beam, then the more likely token, comes first.
+                        var best = ranked.OrderByDescending(c => c.LogProb).Take(toKeep).ToArray();
+                        var (running, pool, isDone) = BeamBookkeeping.Advance(best, k, t => stopping.Hits(t), step + 1 == stopping.MaxNewTokens,
+                            pools[p], step + 1, options.LengthPenalty, options.EarlyStopping);
+                        pools[p] = pool;
+                        done[p] = isDone;
+                        beams[p] = running.Select(c => new Beam(c.Tokens, c.LogProb, c.Row)).ToArray();
+                    }
+                    if (done.All(d => d)) break;
+                }
+            }
+            finally { logits.Dispose(); }
+            var returned = options.NumReturnSequences ?? k;
+            return pools.Select(pool => new GenerationResult(pool.Best.Take(returned).ToArray(), false, rows.Cost)).ToArray();
+        }
+    }
+}
