@@ -9,7 +9,6 @@ public static class Harness
     public static Dictionary<string, Func<string[], int>> All() => new()
     {
         ["safetensors"] = SafetensorsBench.Run,
-<<<<<<< HEAD
         ["data"] = DataBench.Run,
         ["toy-encoder"] = ToyEncoderBench.Run,
         ["gte-gpu"] = GteGpuBench.Run,
@@ -18,10 +17,8 @@ public static class Harness
         ["tag"] = TagBench.Run,
         ["tag-parquet"] = TagParquetBench.Run,
         ["eval"] = EvaluationBench.Run,
-=======
         ["decoding"] = DecodingBench.Run,
         ["decoding-gpu"] = DecodingGpuBench.Run,
->>>>>>> decoding
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>
