@@ -9,6 +9,8 @@ public static class Harness
     public static Dictionary<string, Func<string[], int>> All() => new()
     {
         ["safetensors"] = SafetensorsBench.Run,
+        ["decoding"] = DecodingBench.Run,
+        ["decoding-gpu"] = DecodingGpuBench.Run,
         ["data"] = DataBench.Run,
         ["toy-encoder"] = ToyEncoderBench.Run,
         ["gte-gpu"] = GteGpuBench.Run,
@@ -17,8 +19,6 @@ public static class Harness
         ["tag"] = TagBench.Run,
         ["tag-parquet"] = TagParquetBench.Run,
         ["eval"] = EvaluationBench.Run,
-        ["decoding"] = DecodingBench.Run,
-        ["decoding-gpu"] = DecodingGpuBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

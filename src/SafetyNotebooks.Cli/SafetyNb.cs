@@ -18,6 +18,7 @@ public static class SafetyNb
                      EvalCommands.Build(),
                      DataCommands.Build(),
                      ModelCommands.Build(),
+                     GenerateCommands.Build(),
                      KernelCommands.Build(),
                      ScoringCommands.Classify(),
                      ScoringCommands.Score(),
@@ -28,7 +29,6 @@ public static class SafetyNb
                      LaunchCommands.Build(),
                      SynthCommands.Build(),
                      ServeCommands.Build(),
-                     GenerateCommands.Build(),
                  })
             root.Subcommands.Add(command);
         return root;

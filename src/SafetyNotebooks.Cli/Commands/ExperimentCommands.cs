@@ -9,13 +9,13 @@ public static class ExperimentCommands
     {
         var command = new Command("experiment", "Run one of the notebooks' experiments from the command line");
         command.Subcommands.Add(Quickstart());
+        command.Subcommands.Add(SafeBeamSearch());
         command.Subcommands.Add(ScoringCommands.DataReportCardExperiment());
         command.Subcommands.Add(ScoringCommands.SafetyClassifierExperiment());
         command.Subcommands.Add(TagCommands.Experiment());
         command.Subcommands.Add(SynthCommands.Experiment());
         command.Subcommands.Add(LaunchCommands.Experiment());
         command.Subcommands.Add(EvalCommands.EvaluationExperiment());
-        command.Subcommands.Add(SafeBeamSearch());
         return command;
     }
 
