@@ -23,9 +23,12 @@ public class ServerTests
 
     static async Task<(HttpStatusCode Status, JsonDocument Body)> PostAsync(HttpClient http, string url, string body, string contentType = "application/json")
     {
-        using var content = new StringContent(body, Encoding.UTF8);
-        content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
-        using var response = await http.PostAsync(url, content);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        // Large bodies wait for the server's go-ahead, as a well-behaved client would: a server that refuses them early
+        // (413 from Content-Length) then answers instead of closing the connection under a half-sent body.
+        request.Headers.ExpectContinue = body.Length > 16 * 1024;
+        using var response = await http.SendAsync(request);
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()));
     }
 
@@ -128,6 +131,7 @@ public class ServerTests
             chunked.Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(huge)));
             chunked.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             chunked.Headers.TransferEncodingChunked = true;
+            chunked.Headers.ExpectContinue = true;
             using var response = await http.SendAsync(chunked);
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         }
