@@ -14,11 +14,11 @@ public static partial class Experiments
     /// <summary>Options of the toy single-device pretraining (notebook 05): sizes small enough for a CPU in seconds.</summary>
     /// <param name="TagRate">p of Algorithm 1 for documents scored ≥ <paramref name="TagMinScore"/>.</param>
     public sealed record ToyPretrainingOptions(
-        int Documents = 300,
-        int Steps = 40,
-        int BatchSize = 8,
+        int Documents = 200,
+        int Steps = 30,
+        int BatchSize = 4,
         int SequenceLength = 64,
-        int Hidden = 64,
+        int Hidden = 32,
         int Layers = 2,
         double LearningRate = 3e-3,
         double TagRate = TagOptions.DefaultRate,

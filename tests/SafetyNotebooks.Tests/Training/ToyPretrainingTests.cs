@@ -25,4 +25,18 @@ public class ToyPretrainingTests
         Assert.Contains("standard", html);
         Assert.Contains("tag-annotated", html);
     }
+
+    [Fact]
+    public async Task The_experiment_command_prints_both_runs_and_refuses_zero_steps()
+    {
+        var r = await Foundation.CliRunner.RunAsync("experiment", "toy-pretraining", "--steps", "2", "--documents", "20", "--device", "cpu", "--json");
+        Assert.True(r.Code == 0, r.Err);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
+        var runs = doc.RootElement.GetProperty("runs");
+        Assert.Equal(new[] { "standard", "tag-annotated" }, runs.EnumerateArray().Select(x => x.GetProperty("name").GetString()!));
+        Assert.All(runs.EnumerateArray(), x => Assert.Equal(2, x.GetProperty("losses").GetArrayLength()));
+        var bad = await Foundation.CliRunner.RunAsync("experiment", "toy-pretraining", "--steps", "0");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("--steps", bad.Err);
+    }
 }
