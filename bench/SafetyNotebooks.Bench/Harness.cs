@@ -13,6 +13,7 @@ public static class Harness
         ["decoding-gpu"] = DecodingGpuBench.Run,
         ["data"] = DataBench.Run,
         ["toy-encoder"] = ToyEncoderBench.Run,
+        ["toy-train"] = ToyTrainingBench.Run,
         ["gte-gpu"] = GteGpuBench.Run,
         ["train"] = TrainingBench.Run,
         ["litdata-export"] = LitDataExportBench.Run,

@@ -89,3 +89,47 @@ public static class GteGpuBench
         return 0;
     }
 }
+
+/// <summary>
+/// <c>toy-train</c>: trains the toy classifier (<see cref="ToyClassifier.Train"/>) and prints wall time and held-out
+/// metrics. Args: key=value overrides of <see cref="ToyClassifier.Options"/> (train, heldout, epochs, maxlen, lambda,
+/// lr, batch, probelr, probeepochs, vocab, seed) threads (torch threads while training).
+/// </summary>
+public static class ToyTrainingBench
+{
+    public static int Run(string[] args)
+    {
+        var o = new ToyClassifier.Options();
+        foreach (var a in args)
+        {
+            var (k, v) = (a.Split('=')[0], a.Split('=')[1]);
+            o = k switch
+            {
+                "train" => o with { TrainDocuments = int.Parse(v) },
+                "heldout" => o with { HeldOutDocuments = int.Parse(v) },
+                "epochs" => o with { Epochs = int.Parse(v) },
+                "maxlen" => o with { MaxLength = int.Parse(v) },
+                "lambda" => o with { Lambda = double.Parse(v) },
+                "lr" => o with { LearningRate = double.Parse(v) },
+                "batch" => o with { BatchSize = int.Parse(v) },
+                "probelr" => o with { ProbeLearningRate = double.Parse(v) },
+                "probeepochs" => o with { ProbeEpochs = int.Parse(v) },
+                "vocab" => o with { VocabSize = int.Parse(v) },
+                "seed" => o with { Seed = long.Parse(v) },
+                "threads" => o with { Threads = int.Parse(v) },
+                _ => throw new ArgumentException($"unknown option {k}"),
+            };
+        }
+        var texts = ToyWorld.Corpus(o.TrainDocuments, new ToyOptions(o.Seed)).Select(d => d.Text).ToList();
+        var words = texts.Select(t => t.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length).Order().ToList();
+        Console.WriteLine($"{o}\nwords per training document: median {words[words.Count / 2]}, max {words[^1]}");
+        var clock = Stopwatch.StartNew();
+        var (classifier, report) = ToyClassifier.Train(o, new Progress<EpochReport>(e =>
+            Console.WriteLine($"  {e.Stage} {e.Epoch}: loss {e.TrainLoss:0.000}, F1 {e.Eval.F1Macro:0.000}, R@1 {e.Eval.RecallAt1:0.000}, R@3 {e.Eval.RecallAt3:0.000}, {e.Seconds:0.0} s")));
+        var seconds = clock.Elapsed.TotalSeconds;
+        classifier.Dispose();
+        Console.WriteLine($"held-out F1 {report.Final.F1Macro:0.000}, Recall@1 {report.Final.RecallAt1:0.000}, Recall@3 {report.Final.RecallAt3:0.000}; train {seconds:0.0} s wall");
+        Console.WriteLine(string.Join("\n", report.Confusion.ToRows().Select(r => string.Join(" ", r.Select(x => $"{x,4}")))));
+        return 0;
+    }
+}

@@ -11,6 +11,7 @@ public static class ExperimentCommands
         command.Subcommands.Add(Quickstart());
         command.Subcommands.Add(SafeBeamSearch());
         command.Subcommands.Add(ToyPretraining());
+        command.Subcommands.Add(MiniatureCommands.Experiment());
         command.Subcommands.Add(ScoringCommands.DataReportCardExperiment());
         command.Subcommands.Add(ScoringCommands.SafetyClassifierExperiment());
         command.Subcommands.Add(TagCommands.Experiment());

@@ -1,50 +1,114 @@
 using System.CommandLine;
 using System.Diagnostics;
+using SafetyNotebooks.Miniature;
 using SafetyNotebooks.Notebooks;
 using Spectre.Console;
 
 namespace SafetyNotebooks.Cli.Commands;
 
-/// <summary><c>safetynb reproduce</c>: the paper's pipeline in miniature, then every notebook executed into the output folder.</summary>
+/// <summary>
+/// <c>safetynb reproduce</c>: the paper in miniature on the embedded toy world (demo) or what the released artifacts in
+/// the Hugging Face cache allow (paper), then every notebook executed into the output folder, and a table of what ran.
+/// </summary>
 public static class ReproduceCommand
 {
+    public static readonly Option<int?> SeedOption = new("--seed") { Description = "Seed of every random choice (default 0)" };
+    public static readonly Option<bool> QuickOption = new("--quick") { Description = "A seconds-long smoke version of the miniature (too small to show the effects)" };
+
     public static Command Build()
     {
         var profile = new Option<string>("--profile") { Description = "demo (the embedded toy world, CPU) or paper (released artifacts from the Hugging Face cache)", DefaultValueFactory = _ => "demo" };
         profile.AcceptOnlyFromAmong("demo", "paper");
         var outputDir = new Option<string>("--output") { Description = "Output folder", DefaultValueFactory = _ => "artifacts" };
         var skipNotebooks = new Option<bool>("--skip-notebooks") { Description = "Do not execute the notebooks" };
-        var command = new Command("reproduce", "Run the paper's pipeline in miniature and execute every notebook into the output folder") { profile, outputDir, skipNotebooks, Cli.JsonOption };
+        var command = new Command("reproduce", "Run the paper's pipeline in miniature and execute every notebook into the output folder")
+            { profile, outputDir, skipNotebooks, SeedOption, QuickOption, InfoCommands.DeviceOption, Cli.JsonOption };
         command.SetHandler(async (parse, output, cancel) =>
         {
             var outDir = parse.GetValue(outputDir)!;
             var json = parse.GetValue(Cli.JsonOption);
-            var stages = new List<(string Stage, TimeSpan Took, string Outputs, bool Ok)>();
-
+            var stages = new List<(string Stage, double Seconds, string Outputs, bool Ok)>();
             var sw = Stopwatch.StartNew();
-            var quick = Experiments.Quickstart();
-            stages.Add(("stack check", sw.Elapsed, $"device {quick.Device.Device}", true));
-
             var ok = true;
+
+            if (parse.GetValue(profile) == "paper")
+            {
+                var paper = await PaperProfile.RunAsync(outDir, output, json, cancel);
+                stages.AddRange(paper);
+            }
+            else
+            {
+                var baseOptions = parse.GetValue(QuickOption) ? MiniatureOptions.Quick : MiniatureOptions.Demo;
+                var options = baseOptions with { Output = outDir, Seed = parse.GetValue(SeedOption) ?? baseOptions.Seed, Device = parse.GetValue(InfoCommands.DeviceOption) };
+                var result = await RunMiniatureAsync(options, json, output, cancel);
+                foreach (var (stage, seconds) in result.Timings) stages.Add((stage, seconds, options.WorkDir, true));
+                stages.Add(("report", 0, options.ReportPath, true));
+                if (!json)
+                {
+                    foreach (var a in result.Attacks)
+                        output.WriteLine($"ASR {a.System,-34} {100 * a.Asr.Pooled.Asr.Value,5:0.0}%  95% CI [{100 * a.Asr.Pooled.Asr.Lower:0.0}, {100 * a.Asr.Pooled.Asr.Upper:0.0}]  n={a.Asr.Pooled.N}");
+                    output.WriteLine(result.DirectionHolds
+                        ? "The paper's direction of effects holds: standard > safety > safety + Safe Beam."
+                        : "The paper's direction of effects (standard > safety > safety + Safe Beam) does NOT hold in this run; see the report.");
+                }
+            }
+
             if (!parse.GetValue(skipNotebooks))
             {
                 sw.Restart();
                 var nbDir = Path.Combine(outDir, "notebooks");
                 var results = await NotebookCommands.RunAllAsync([], new NotebookRunOptions(nbDir), json, output, cancel);
                 ok = results.All(r => r.Succeeded);
-                stages.Add(($"notebooks ({results.Count(r => r.Succeeded)}/{results.Count} ok)", sw.Elapsed, nbDir, ok));
+                stages.Add(($"notebooks ({results.Count(r => r.Succeeded)}/{results.Count} ok)", sw.Elapsed.TotalSeconds, nbDir, ok));
             }
 
-            if (json) Cli.WriteJson(output, stages.Select(s => new { stage = s.Stage, seconds = Math.Round(s.Took.TotalSeconds, 2), outputs = s.Outputs, ok = s.Ok }));
+            if (json) Cli.WriteJson(output, stages.Select(s => new { stage = s.Stage, seconds = Math.Round(s.Seconds, 2), outputs = s.Outputs, ok = s.Ok }));
             else
             {
                 var table = new Table().AddColumns("stage", "time", "outputs", "status");
-                foreach (var s in stages) table.AddRow(Markup.Escape(s.Stage), $"{s.Took.TotalSeconds:0.0} s", Markup.Escape(s.Outputs), s.Ok ? "[green]ok[/]" : "[red]failed[/]");
-                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
-                console.Write(table);
+                foreach (var s in stages) table.AddRow(Markup.Escape(s.Stage), $"{s.Seconds:0.0} s", Markup.Escape(s.Outputs), s.Ok ? "[green]ok[/]" : "[red]failed[/]");
+                AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) }).Write(table);
             }
             return ok ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;
+    }
+
+    /// <summary>Runs the miniature with one progress bar per stage (plain lines when not interactive).</summary>
+    public static async Task<MiniatureResult> RunMiniatureAsync(MiniatureOptions options, bool json, TextWriter output, CancellationToken cancel)
+    {
+        var names = Experiments.MiniatureStageNames;
+        if (!Progress.Interactive(json))
+        {
+            var last = -1;
+            var reporter = new SyncProgress<(int Stage, double Fraction)>(p =>
+            {
+                if (json || p.Stage == last) return;
+                last = p.Stage;
+                output.WriteLine($"[{p.Stage + 1}/{names.Count}] {names[p.Stage]}…");
+            });
+            return await Experiments.PaperInMiniature(options, reporter, cancel);
+        }
+        MiniatureResult result = null!;
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .StartAsync(async ctx =>
+            {
+                var tasks = names.Select(n => ctx.AddTask(Markup.Escape(n), autoStart: false, maxValue: 1.0)).ToList();
+                var reporter = new SyncProgress<(int Stage, double Fraction)>(p =>
+                {
+                    for (var i = 0; i < p.Stage; i++) tasks[i].Value = 1.0;
+                    if (!tasks[p.Stage].IsStarted) tasks[p.Stage].StartTask();
+                    tasks[p.Stage].Value = Math.Clamp(p.Fraction, 0, 1);
+                });
+                result = await Task.Run(() => Experiments.PaperInMiniature(options, reporter, cancel), cancel);
+                foreach (var t in tasks) t.Value = 1.0;
+            });
+        return result;
+    }
+
+    sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 }

@@ -203,10 +203,11 @@ public static class ScoringCommands
     /// <summary><c>safetynb experiment safety-classifier</c> (notebook 02).</summary>
     public static Command SafetyClassifierExperiment()
     {
-        var train = new Option<int>("--train-documents") { DefaultValueFactory = _ => 300 };
-        var heldOut = new Option<int>("--held-out-documents") { DefaultValueFactory = _ => 100 };
-        var epochs = new Option<int>("--epochs") { Description = "Fine-tuning epochs after the 1-epoch linear probe", DefaultValueFactory = _ => 3 };
-        var lambda = new Option<double>("--lambda") { Description = "Loss weight of score > 0 examples", DefaultValueFactory = _ => 2 };
+        var defaults = new Experiments.SafetyClassifierOptions();
+        var train = new Option<int>("--train-documents") { DefaultValueFactory = _ => defaults.TrainDocuments };
+        var heldOut = new Option<int>("--held-out-documents") { DefaultValueFactory = _ => defaults.HeldOutDocuments };
+        var epochs = new Option<int>("--epochs") { Description = "Full fine-tuning epochs", DefaultValueFactory = _ => defaults.Epochs };
+        var lambda = new Option<double>("--lambda") { Description = "Loss weight of score > 0 examples", DefaultValueFactory = _ => defaults.Lambda };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
         var save = new Option<string?>("--save") { Description = "Folder to save the trained classifier to" };
         var command = new Command("safety-classifier", "Train and evaluate the toy safety classifier (notebook 02)") { train, heldOut, epochs, lambda, seed, save, InfoCommands.DeviceOption, Cli.JsonOption };

@@ -1,0 +1,31 @@
+using System.CommandLine;
+using SafetyNotebooks.Miniature;
+
+namespace SafetyNotebooks.Cli.Commands;
+
+/// <summary><c>safetynb experiment paper-in-miniature</c>: notebook 08 without a notebook host.</summary>
+public static class MiniatureCommands
+{
+    public static Command Experiment()
+    {
+        var output = new Option<string>("--output") { Description = "Output folder (report.html and miniature/)", DefaultValueFactory = _ => "artifacts" };
+        var command = new Command("paper-in-miniature", "The whole paper on the toy world: scores, synthetic data, tags, two pretraining runs, attacks, ASR (notebook 08)")
+            { output, ReproduceCommand.SeedOption, ReproduceCommand.QuickOption, InfoCommands.DeviceOption, Cli.JsonOption };
+        command.SetHandler(async (parse, stdout, cancel) =>
+        {
+            var baseOptions = parse.GetValue(ReproduceCommand.QuickOption) ? MiniatureOptions.Quick : MiniatureOptions.Demo;
+            var options = baseOptions with { Output = parse.GetValue(output)!, Seed = parse.GetValue(ReproduceCommand.SeedOption) ?? baseOptions.Seed, Device = parse.GetValue(InfoCommands.DeviceOption) };
+            var json = parse.GetValue(Cli.JsonOption);
+            var result = await ReproduceCommand.RunMiniatureAsync(options, json, stdout, cancel);
+            if (json) Cli.WriteJson(stdout, Experiments.Summary(result));
+            else
+            {
+                foreach (var a in result.Attacks)
+                    stdout.WriteLine($"ASR {a.System,-34} {100 * a.Asr.Pooled.Asr.Value,5:0.0}%  95% CI [{100 * a.Asr.Pooled.Asr.Lower:0.0}, {100 * a.Asr.Pooled.Asr.Upper:0.0}]");
+                stdout.WriteLine($"report: {result.ReportPath}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Plotly.NET;
+using Plotly.NET.CSharp;
+using SafetyNotebooks.Evaluation;
+using SafetyNotebooks.Reporting;
+using SafetyNotebooks.Scoring;
+using SafetyNotebooks.Training;
+
+namespace SafetyNotebooks.Miniature;
+
+/// <summary>Charts and the self-contained HTML report of the paper in miniature.</summary>
+public static class MiniatureReport
+{
+    /// <summary>ASR per system with 95% CIs, grouped like the paper's Fig. 2.</summary>
+    public static GenericChart AsrChart(IReadOnlyList<AttackRun> runs) =>
+        Evaluation.AsrChart.Bars(runs.Select(r => new AsrBar("toy jb-completions", r.System, r.Asr.Pooled.Asr)).ToList(),
+            "Toy world: attack success rate on completion attacks (95% bootstrap CI)");
+
+    /// <summary>Both pretraining runs' loss curves on one chart.</summary>
+    public static GenericChart LossCurves(IReadOnlyList<(string Name, IReadOnlyList<TrainLogEntry> Log)> runs) =>
+        Plotly.NET.CSharp.Chart.Combine(runs.Select(r => Plotly.NET.CSharp.Chart.Line<double, double, string>(
+                x: r.Log.Select(e => (double)e.Step).ToArray(), y: r.Log.Select(e => e.Loss).ToArray(), Name: r.Name)))
+            .WithXAxisStyle<double, double, string>(TitleText: "step")
+            .WithYAxisStyle<double, double, string>(TitleText: "next-token loss (nats/byte)")
+            .Titled("Pretraining loss: standard vs safety mixture");
+
+    /// <summary>Requested vs realised tag rate per score of the tagged documents.</summary>
+    public static GenericChart TagRates(IReadOnlyList<TagStatistics> stats, double requested) =>
+        Plotly.NET.CSharp.Chart.Column<double, string, string>(
+                values: stats.Where(s => s.Score >= 1).Select(s => 100 * s.RealisedRate).ToArray(),
+                Keys: stats.Where(s => s.Score >= 1).Select(s => $"score {s.Score}").ToArray(), Name: "realised")
+            .WithYAxisStyle<double, double, string>(TitleText: $"tags per word (%), requested {100 * requested:0.#}%")
+            .Titled("Harmfulness tags in the safety mixture");
+
+    public static string Html(MiniatureResult r)
+    {
+        string Enc(string s) => WebUtility.HtmlEncode(s);
+        string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
+        var sb = new StringBuilder();
+        sb.Append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Safety Pretraining in miniature</title>")
+          .Append("<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}")
+          .Append("table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}th{background:#f4f4f4}")
+          .Append("td:first-child,th:first-child{text-align:left}.ok{color:#070}.bad{color:#a00}pre{white-space:pre-wrap;background:#f6f8fa;padding:.5em}</style>")
+          .Append("<script type=\"text/javascript\">").Append(Charts.PlotlyJs()).Append("</script></head><body>");
+        sb.Append("<h1>Safety Pretraining in miniature</h1><p>The paper's pipeline on the embedded toy world (all harms fictional): ")
+          .Append("toy corpus → safety classifier scores → synthetic counterparts → harmfulness tags → two tiny pretraining runs → completion attacks ")
+          .Append("with beam search and Safe Beam Search → judged ASR with 95% bootstrap intervals. Seed ").Append(r.Options.Seed).Append(".</p>");
+
+        sb.Append("<h2>Attack success rate (the paper's Fig. 2 in miniature)</h2>");
+        sb.Append(Charts.ToFragment(AsrChart(r.Attacks)));
+        sb.Append("<table><tr><th>system</th><th>ASR</th><th>95% CI</th><th>n</th><th>decoding time (s)</th><th>forward passes</th></tr>");
+        foreach (var a in r.Attacks)
+            sb.Append($"<tr><td>{Enc(a.System)}</td><td>{F(a.Asr.Pooled.Asr.Value)}</td><td>[{F(a.Asr.Pooled.Asr.Lower)}, {F(a.Asr.Pooled.Asr.Upper)}]</td><td>{a.Asr.Pooled.N}</td><td>{a.Seconds:0.0}</td><td>{a.Cost.ForwardPasses}</td></tr>");
+        sb.Append("</table>");
+        sb.Append("<p>Expected direction (paper): standard &gt; safety &gt; safety + Safe Beam. Observed: ")
+          .Append(r.DirectionHolds ? "<b class=\"ok\">holds</b>" : "<b class=\"bad\">does not hold</b>").Append(".</p>");
+        sb.Append("<table><tr><th>paired comparison (McNemar)</th><th>only first harmful</th><th>only second harmful</th><th>exact p</th></tr>");
+        foreach (var (name, m) in r.PairedTests)
+            sb.Append($"<tr><td>{Enc(name)}</td><td>{m.OnlyFirst}</td><td>{m.OnlySecond}</td><td>{m.ExactP:0.####}</td></tr>");
+        sb.Append("</table>");
+
+        sb.Append("<h2>Safety classifier (Table 3 in miniature)</h2><table><tr><th>classifier</th><th>F1 (macro)</th><th>Recall@1</th><th>Recall@3</th></tr>");
+        var held = r.Scored.ClassifierTraining.Final;
+        sb.Append($"<tr><td>toy gte encoder, held-out toy documents</td><td>{F(held.F1Macro)}</td><td>{F(held.RecallAt1)}</td><td>{F(held.RecallAt3)}</td></tr>");
+        var agree = r.Scored.AgreementWithTruth;
+        sb.Append($"<tr><td>toy gte encoder, the pretraining corpus vs ground truth</td><td>{F(agree.F1Macro)}</td><td>{F(agree.RecallAt1)}</td><td>{F(agree.RecallAt3)}</td></tr>");
+        foreach (var row in PaperNumbers.Table3)
+            sb.Append($"<tr><td>paper: {Enc(row.Model)} ({Enc(row.Type)})</td><td>{(row.F1 is { } f ? F(f) : "–")}</td><td>{F(row.RecallAt1)}</td><td>{F(row.RecallAt3)}</td></tr>");
+        sb.Append("</table>");
+
+        sb.Append("<h2>Data</h2><table><tr><th>mixture</th><th>documents</th><th>bytes</th></tr>")
+          .Append($"<tr><td>standard (raw corpus)</td><td>{r.Mixtures.Standard.Count}</td><td>{r.Mixtures.Standard.Sum(t => (long)t.Length)}</td></tr>")
+          .Append($"<tr><td>safety (score 0 + rephrased + refusals + moral + tagged unsafe)</td><td>{r.Mixtures.Safety.Count}</td><td>{r.Mixtures.Safety.Sum(t => (long)t.Length)}</td></tr></table>")
+          .Append($"<p>Synthetic counterparts: {r.Synthetic.Rephrased.Count} rephrased, {r.Synthetic.Refusals.Count} refusals, {r.Synthetic.MoralLessons.Count} moral lessons; {r.Synthetic.Rejected} rejected by quality checks, {r.Synthetic.Failed} failed.</p>");
+        sb.Append(Charts.ToFragment(TagRates(r.Mixtures.Tags, r.Options.TagRate)));
+        sb.Append("<table><tr><th>score</th><th>documents</th><th>tags</th><th>realised rate</th></tr>");
+        foreach (var s in r.Mixtures.Tags.Where(s => s.Score >= 1))
+            sb.Append($"<tr><td>{s.Score}</td><td>{s.Documents}</td><td>{s.Tags}</td><td>{s.RealisedRate:0.0000}</td></tr>");
+        sb.Append("</table>");
+
+        sb.Append("<h2>Pretraining</h2>").Append(Charts.ToFragment(LossCurves([("standard", r.StandardLog), ("safety", r.SafetyLog)])));
+        sb.Append("<h2>Example completions</h2>");
+        for (var i = 0; i < Math.Min(4, r.Prompts.Count); i++)
+        {
+            sb.Append("<h3>").Append(Enc(r.Prompts[i].CompletionBehavior)).Append("</h3>");
+            foreach (var a in r.Attacks)
+                sb.Append("<p><b>").Append(Enc(a.System)).Append(a.Harmful[i] ? " (judged harmful)" : " (judged not harmful)").Append(":</b></p><pre>")
+                  .Append(Enc(a.Completions[i])).Append("</pre>");
+        }
+        sb.Append("<h2>Stages</h2><table><tr><th>stage</th><th>seconds</th></tr>");
+        foreach (var (stage, seconds) in r.Timings) sb.Append($"<tr><td>{Enc(stage)}</td><td>{seconds:0.0}</td></tr>");
+        return sb.Append("</table></body></html>").ToString();
+    }
+}

@@ -1,0 +1,161 @@
+using SafetyNotebooks.Data;
+using SafetyNotebooks.Data.Toy;
+using SafetyNotebooks.Decoding;
+using SafetyNotebooks.Evaluation;
+using SafetyNotebooks.Modeling;
+using SafetyNotebooks.Scoring;
+using SafetyNotebooks.Synthesis;
+using SafetyNotebooks.Tagging;
+using SafetyNotebooks.Tokenization;
+using SafetyNotebooks.Training;
+using Microsoft.Extensions.AI;
+using TorchSharp;
+
+namespace SafetyNotebooks.Miniature;
+
+/// <summary>Documents with the classifier's scores, and how well those scores agree with the toy world's ground truth.</summary>
+public sealed record ScoredCorpus(IReadOnlyList<Document> Documents, TrainingReport ClassifierTraining, SafetyMetrics AgreementWithTruth, ConfusionMatrix Confusion);
+
+/// <summary>Synthetic counterparts produced through the synthesis pipeline (PAPER.md §1.2–1.4).</summary>
+public sealed record SyntheticCounterparts(IReadOnlyList<string> Rephrased, IReadOnlyList<string> Refusals, IReadOnlyList<string> MoralLessons, int Rejected, int Failed);
+
+/// <summary>Per safety score: documents, how many were tagged, and the realised tag rate (tags per eligible word).</summary>
+public sealed record TagStatistics(int Score, int Documents, long Tags, long Words)
+{
+    public double RealisedRate => Words == 0 ? 0 : (double)Tags / Words;
+}
+
+/// <summary>The two pretraining mixtures of the miniature (same token budget).</summary>
+public sealed record Mixtures(IReadOnlyList<string> Standard, IReadOnlyList<string> Safety, IReadOnlyList<TagStatistics> Tags);
+
+/// <summary>One attacked system's outputs: per prompt the completion (special tokens removed) and the judge's verdict.</summary>
+public sealed record AttackRun(string System, IReadOnlyList<string> Completions, IReadOnlyList<bool> Harmful, AsrReport Asr, double Seconds, DecodingCost Cost);
+
+/// <summary>
+/// The stages of the paper in miniature (issue 10), each a function from the previous stage's output to its own:
+/// corpus → scores → synthetic counterparts → tags → two pretraining mixtures → attacks → judged ASR.
+/// </summary>
+public static class MiniatureStages
+{
+    /// <summary>Stage 1: the toy-world corpus (ground truth in <c>safety_score</c>, source "toy").</summary>
+    public static IReadOnlyList<Document> Corpus(MiniatureOptions o) => ToyWorld.Corpus(o.Documents, new ToyOptions(o.Seed)).ToList();
+
+    /// <summary>
+    /// Stage 2: safety scores from a classifier trained on an annotated sample (the paper scores its corpus with a
+    /// classifier, §1.1). The corpus's own ground truth is then used only to report agreement.
+    /// </summary>
+    public static ScoredCorpus Score(IReadOnlyList<Document> corpus, MiniatureOptions o, IProgress<double>? progress = null)
+    {
+        var (classifier, report) = ToyClassifier.Train(new ToyClassifier.Options(TrainDocuments: o.ClassifierDocuments,
+            Epochs: o.ClassifierEpochs, Seed: o.Seed + 1, Device: o.Device));
+        using (classifier)
+        {
+            progress?.Report(0.5);
+            var predicted = classifier.Score(corpus.Select(d => d.Text));
+            var confusion = ConfusionMatrix.From(corpus.Select(d => d.SafetyScore!.Value), predicted);
+            var scored = corpus.Select((d, i) => d with { SafetyScore = predicted[i], SafetyScoreSource = SafetyScoreSources.Classifier, SafetyReason = null }).ToList();
+            progress?.Report(1.0);
+            return new ScoredCorpus(scored, report, SafetyMetrics.Of(confusion), confusion);
+        }
+    }
+
+    /// <summary>Stage 3: SafeWeb rephrasings of score 1–3, RefuseWeb dialogues of score 4–5, moral-education articles, through the synthesis pipeline.</summary>
+    public static async Task<SyntheticCounterparts> SynthesizeAsync(IReadOnlyList<Document> scored, MiniatureOptions o, IChatClient client, CancellationToken ct = default)
+    {
+        var outDir = Path.Combine(o.WorkDir, "synthetic");
+        async Task<SynthesisResult> Run(SynthesisTask task, IEnumerable<SynthesisItem> items) =>
+            await SynthesisPipeline.RunAsync(client, new SynthesisJob(task, ToyWorldChatClient.ModelName, Path.Combine(outDir, task.ToString().ToLowerInvariant()), Seed: o.Seed), items, ct: ct);
+
+        var rephrase = await Run(SynthesisTask.Rephrase, scored.Where(d => d.SafetyScore is >= 1 and <= 3).Select(d => new SynthesisItem(d.Id, d.Text, d.SafetyScore!.Value)));
+        var unsafeDocs = scored.Where(d => d.SafetyScore is >= 4).Select(d => new SynthesisItem(d.Id, d.Text, d.SafetyScore!.Value)).ToList();
+        var refuse = await Run(SynthesisTask.Refuse, unsafeDocs);
+        // Moral education starts from the refusal dialogue of the same document (§1.4).
+        var refusals = refuse.Accepted.ToDictionary(r => r.Id);
+        var moral = await Run(SynthesisTask.Moral, unsafeDocs.Where(d => refusals.ContainsKey(d.Id)).Select(d => d with { Text = refusals[d.Id].Text }));
+        var results = new[] { rephrase, refuse, moral };
+        return new SyntheticCounterparts(
+            rephrase.Accepted.Select(r => r.Text).ToList(), refuse.Accepted.Select(r => r.Text).ToList(), moral.Accepted.Select(r => r.Text).ToList(),
+            results.Sum(r => r.Rejected.Count()), results.Sum(r => r.Failures.Count));
+    }
+
+    /// <summary>
+    /// Stage 4: the two pretraining mixtures. Standard = the raw corpus. Safety = score-0 documents + rephrasings +
+    /// refusals (optionally upsampled) + moral lessons + every unsafe (score ≥ 1) document with harmfulness tags (§1.5).
+    /// </summary>
+    public static Mixtures Mix(IReadOnlyList<Document> scored, SyntheticCounterparts synthetic, MiniatureOptions o)
+    {
+        var plan = TagPlan.From(new TagOptions(Rate: o.TagRate, Seed: (ulong)(o.Seed + 42)));
+        var tagged = scored.Where(d => d.SafetyScore >= 1)
+            .Select(d => (d.SafetyScore!.Value, Words: CountWords(d.Text), Tagged: HarmfulnessTagger.TagDocument(d.Text, d.Id, d.SafetyScore.Value, plan)))
+            .ToList();
+        var stats = Enumerable.Range(0, 6).Select(s =>
+        {
+            var docs = tagged.Where(t => t.Value == s).ToList();
+            return new TagStatistics(s, s == 0 ? scored.Count(d => d.SafetyScore == 0) : docs.Count, docs.Sum(t => (long)t.Tagged.TagCount), docs.Sum(t => (long)Math.Max(0, t.Words - 1)));
+        }).ToList();
+        var safety = scored.Where(d => d.SafetyScore == 0).Select(d => d.Text)
+            .Concat(synthetic.Rephrased)
+            .Concat(Enumerable.Repeat(synthetic.Refusals, o.RefusalUpsample).SelectMany(r => r))
+            .Concat(synthetic.MoralLessons)
+            .Concat(tagged.Select(t => t.Tagged.Text))
+            .ToList();
+        return new Mixtures(scored.Select(d => d.Text).ToList(), Shuffle(safety, o.Seed), stats);
+    }
+
+    static int CountWords(string text) => text.Split([' ', '\t', '\n', '\r', '\f', '\v'], StringSplitOptions.RemoveEmptyEntries).Length;
+
+    static List<string> Shuffle(IReadOnlyList<string> items, long seed)
+    {
+        var list = items.ToList();
+        var rng = new Random(unchecked((int)seed) ^ 0x5EED);
+        for (var i = list.Count - 1; i > 0; i--)
+        {
+            var j = rng.Next(i + 1);
+            (list[i], list[j]) = (list[j], list[i]);
+        }
+        return list;
+    }
+
+    /// <summary>The tiny SmolLM2-architecture decoder both runs start from (byte-level vocabulary with EOS and the tag).</summary>
+    public static LlamaConfig ModelShape(MiniatureOptions o) =>
+        new(VocabSize: ByteLevelTokenizer.VocabSize, HiddenSize: o.Hidden, IntermediateSize: o.Hidden * 8 / 3 / 8 * 8, NumLayers: o.Layers,
+            NumHeads: o.Heads, NumKvHeads: o.Heads, HeadDim: o.Hidden / o.Heads, RopeTheta: 10000, MaxPositionEmbeddings: Math.Max(512, o.SequenceLength + o.MaxNewTokens + 256),
+            BosTokenId: null, EosTokenId: ByteLevelTokenizer.EosId);
+
+    /// <summary>Stage 5: pretrains one model on a mixture from the same initial weights and token budget; saves it under <paramref name="dir"/>.</summary>
+    public static (LlamaForCausalLM Model, TrainResult Result) Pretrain(IReadOnlyList<string> texts, string dir, MiniatureOptions o, Action<TrainLogEntry>? onStep = null)
+    {
+        var tokenizer = ByteLevelTokenizer.Create();
+        var data = TokenSources.FromTexts(texts, tokenizer, o.SequenceLength, ByteLevelTokenizer.EosId);
+        var device = Torch.Device(o.Device);
+        var model = new LlamaForCausalLM(ModelShape(o)).InitializeWeights(o.Seed).To(device, torch.ScalarType.Float32);
+        var config = new TrainConfig(Steps: o.TrainSteps, BatchSize: o.BatchSize, SequenceLength: o.SequenceLength, LearningRate: o.LearningRate,
+            MinLearningRate: o.LearningRate / 10, WarmupSteps: Math.Min(o.TrainSteps / 10, 50), Schedule: LrSchedule.Cosine, Bf16: false, Seed: o.Seed);
+        var result = Trainer.Train(model, config, data, new TrainRun(OutputDir: dir, OnStep: onStep));
+        model.Save(dir);
+        ByteLevelTokenizer.Write(dir);
+        return (model, result);
+    }
+
+    /// <summary>
+    /// Stage 6: the base-model attack (§3.2): each toy jb prompt's <c>completion_behavior</c> is continued by the model with
+    /// the given strategy; the continuation (tags removed) is judged against the behaviour by <paramref name="judge"/>.
+    /// </summary>
+    public static AttackRun Attack(string system, ICausalLanguageModel model, IReadOnlyList<JbCompletion> prompts, bool safeBeam, MiniatureOptions o, Func<JbCompletion, string, bool> judge)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var tokenizer = ByteLevelTokenizer.Create();
+        var ids = prompts.Select(p => (IReadOnlyList<int>)tokenizer.Encode(p.CompletionBehavior).ToList()).ToList();
+        var stopping = new Stopping(o.MaxNewTokens, [ByteLevelTokenizer.EosId]);
+        var results = new List<GenerationResult>();
+        foreach (var chunk in ids.Chunk(8))
+            results.AddRange(safeBeam
+                ? SafeBeamSearch.Run(model, chunk, new SafeBeamOptions(stopping, ByteLevelTokenizer.TagId, Beams: o.Beams, Candidates: o.Candidates))
+                : BeamSearch.Run(model, chunk, new BeamSearchOptions(stopping, Beams: o.Beams, LengthPenalty: 0.0)));
+        var completions = results.Select(r => tokenizer.Decode(r.Tokens, skipSpecialTokens: true)).ToList();
+        var harmful = prompts.Select((p, i) => judge(p, completions[i])).ToList();
+        var asr = Asr.Compute(prompts.Select((p, i) => new AsrOutcome($"jb-{i}", p.SourceDataset, harmful[i])), o.Seed);
+        var cost = new DecodingCost(results.Sum(r => r.Cost.ForwardPasses), results.Sum(r => r.Cost.TokenRows));
+        return new AttackRun(system, completions, harmful, asr, sw.Elapsed.TotalSeconds, cost);
+    }
+}
