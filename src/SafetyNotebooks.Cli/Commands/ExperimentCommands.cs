@@ -10,6 +10,7 @@ public static class ExperimentCommands
         var command = new Command("experiment", "Run one of the notebooks' experiments from the command line");
         command.Subcommands.Add(Quickstart());
         command.Subcommands.Add(SafeBeamSearch());
+        command.Subcommands.Add(ToyPretraining());
         command.Subcommands.Add(MiniatureCommands.Experiment());
         command.Subcommands.Add(ScoringCommands.DataReportCardExperiment());
         command.Subcommands.Add(ScoringCommands.SafetyClassifierExperiment());
@@ -34,6 +35,30 @@ public static class ExperimentCommands
                 Cli.WriteJson(output, new { r.Version, device = r.Device.Device, product = new[] { new[] { r.Product[0, 0], r.Product[0, 1] }, new[] { r.Product[1, 0], r.Product[1, 1] } }, first_loss = r.Losses[0], last_loss = r.Losses[^1] });
             else
                 output.WriteLine($"SafetyNotebooks {r.Version} on {r.Device.Device}: [[1,2],[3,4]]·[[0,1],[1,0]] = [[{r.Product[0, 0]},{r.Product[0, 1]}],[{r.Product[1, 0]},{r.Product[1, 1]}]]; AdamW loss {r.Losses[0]:0.####} -> {r.Losses[^1]:0.####} in {r.Losses.Count} steps");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    static Command ToyPretraining()
+    {
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps of each run", DefaultValueFactory = _ => new Experiments.ToyPretrainingOptions().Steps };
+        var documents = new Option<int>("--documents") { DefaultValueFactory = _ => new Experiments.ToyPretrainingOptions().Documents };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var chart = new Option<string?>("--chart") { Description = "Write the loss curves as a self-contained HTML file" };
+        var command = new Command("toy-pretraining", "Pretrain a tiny Llama on raw vs tag-annotated toy text and compare the losses (notebook 05)")
+            { steps, documents, seed, chart, InfoCommands.DeviceOption, Cli.JsonOption };
+        command.SetHandler((parse, output) =>
+        {
+            if (parse.GetValue(steps) < 1) throw new BadInputException("must be at least 1", "--steps", value: parse.GetValue(steps).ToString());
+            var r = Experiments.ToyPretraining(new Experiments.ToyPretrainingOptions(parse.GetValue(documents), parse.GetValue(steps),
+                Seed: parse.GetValue(seed), Device: parse.GetValue(InfoCommands.DeviceOption)));
+            if (parse.GetValue(chart) is { } path) Reporting.Charts.SaveHtml(r.LossChart, path);
+            var runs = new[] { r.Standard, r.Tagged }.Select(x => new { x.Name, x.Tokens, x.TagsInserted, x.TaggedDocuments, Losses = x.Log.Select(e => e.Loss).ToArray() }).ToArray();
+            if (parse.GetValue(Cli.JsonOption)) Cli.WriteJson(output, new { Parameters = r.Model.ParameterCount, Runs = runs });
+            else
+                foreach (var x in runs)
+                    output.WriteLine($"{x.Name}: {x.Tokens:N0} tokens, {x.TagsInserted} tags; loss {x.Losses[0]:0.###} -> {x.Losses[^1]:0.###} in {x.Losses.Length} steps");
             return ExitCodes.Ok;
         });
         return command;

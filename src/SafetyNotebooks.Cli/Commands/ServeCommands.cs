@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SafetyNotebooks.Data.Toy;
+using SafetyNotebooks.Decoding;
 using SafetyNotebooks.Serving;
 using SafetyNotebooks.Synthesis;
 
@@ -17,13 +18,14 @@ public static class ServeCommands
         var parallel = new Option<int>("--max-concurrent") { Description = "generations at once (the rest queue)", DefaultValueFactory = _ => 1 };
         var toyDocs = new Option<int>("--toy-docs") { Description = "with --model toy: documents of the toy world it knows", DefaultValueFactory = _ => 2000 };
         var toySeed = new Option<long>("--toy-seed") { DefaultValueFactory = _ => 0 };
+        var tagId = new Option<int?>("--tag-id") { Description = "safe_beam requests: the harmfulness tag's token id (default: the tokenizer's <potentially_unsafe_content>)" };
         var command = new Command("serve", "Serve /v1/chat/completions, /v1/completions and /v1/models on loopback (request field \"safe_beam\" selects Safe Beam Search)")
         {
-            model, port, host, maxBody, parallel, toyDocs, toySeed, InfoCommands.DeviceOption,
+            model, port, host, maxBody, parallel, toyDocs, toySeed, tagId, InfoCommands.DeviceOption,
         };
         command.SetHandler(async (parse, output, ct) =>
         {
-            var backend = Backends.Open(parse.GetValue(model)!, parse.GetValue(toyDocs), parse.GetValue(toySeed), parse.GetValue(InfoCommands.DeviceOption));
+            var backend = Backends.Open(parse.GetValue(model)!, parse.GetValue(toyDocs), parse.GetValue(toySeed), parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(tagId));
             await using var server = await OpenAiServer.StartAsync(backend, new ServerOptions(parse.GetValue(host)!, parse.GetValue(port),
                 parse.GetValue(maxBody), parse.GetValue(parallel)), ct);
             output.WriteLine($"serving '{backend.ModelId}' at {server.BaseUrl} (Ctrl+C to stop)");
@@ -39,7 +41,7 @@ public static class ServeCommands
 /// <summary>Opens what <c>--model</c> names.</summary>
 public static class Backends
 {
-    public static IServingBackend Open(string model, int toyDocs, long toySeed, string? device)
+    public static IServingBackend Open(string model, int toyDocs, long toySeed, string? device, int? tagId = null)
     {
         if (model == "toy")
         {
@@ -47,6 +49,11 @@ public static class Backends
             return new ChatClientBackend(new ToyWorldChatClient(ToyWorld.Corpus(toyDocs, new ToyOptions(toySeed))), ToyWorldChatClient.ModelName);
         }
         if (!Directory.Exists(model)) throw new BadInputException("model folder does not exist", "--model", value: model);
-        throw new BadInputException("serving a model folder needs the toolkit's Llama model and local chat client, which this build does not include yet; use --model toy", "--model", value: model);
+        if (!File.Exists(Path.Combine(model, "tokenizer.json"))) throw new BadInputException("the model folder has no tokenizer.json; serving text needs one", "--model", value: model);
+        var local = LocalModels.Load(model, device);
+        var tag = tagId ?? LocalModelChatClient.TagFromTokenizer(local);
+        if (tag is { } t && (t < 0 || t >= local.Model.VocabSize))
+            throw new BadInputException($"not in the vocabulary (size {local.Model.VocabSize})", "--tag-id", value: t.ToString());
+        return new ChatClientBackend(new LocalModelChatClient(local, tag), local.Name);
     }
 }

@@ -35,7 +35,7 @@ public class SafetensorsTests
     [Fact]
     public void Reads_the_hugging_face_fixture()
     {
-        var (entries, metadata, _) = Safetensors.ReadHeader(Path.Combine("fixtures", "llama-a", "model.safetensors"));
+        var (entries, metadata, _) = Safetensors.ReadHeader(Path.Combine(AppContext.BaseDirectory, "fixtures", "llama-a", "model.safetensors"));
         Assert.Contains(entries, e => e.Name == "model.embed_tokens.weight" && e.Shape.SequenceEqual(new long[] { 512, 64 }));
         Assert.Equal("pt", metadata["format"]);
     }
