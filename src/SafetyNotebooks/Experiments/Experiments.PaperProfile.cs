@@ -35,8 +35,8 @@ public static partial class Experiments
         var dataRoot = "/cluster/data/safety-pretraining-litdata";
         var request = new PretrainRequest("SmolLM2-1.7B", Nodes: 4, GpusPerNode: 8, Tokens: 600e9, DataDir: dataRoot,
             TokenizerDir: "/cluster/models/SmolLM2-1.7B", OutDir: planDir, Tag: "<potentially_unsafe_content>", Gpu: "h100", Mfu: 0.4);
-        var vocabulary = new TokenizerVocabulary(49152, request.Tag, 49152, TagAppended: true, 49153, 49280);
-        var data = new LitDataFolder(dataRoot, new LitDataSplit("train", dataRoot + "/train", 0, 0, 0, "no_header_tensor:16"), null);
+        var vocabulary = TokenizerVocabulary.ForSize(49152, request.Tag); // SmolLM2's tokenizer; the tag becomes id 49152
+        var data = LitDataFolder.Planned(dataRoot, (long)request.Tokens);
         var plan = PretrainPlanner.Plan(request, vocabulary, data);
         var written = Launch.PlanFiles.Write(plan);
 
