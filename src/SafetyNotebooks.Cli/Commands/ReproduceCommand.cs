@@ -42,7 +42,7 @@ public static class ReproduceCommand
                 var options = baseOptions with { Output = outDir, Seed = parse.GetValue(SeedOption) ?? baseOptions.Seed, Device = parse.GetValue(InfoCommands.DeviceOption) };
                 var result = await RunMiniatureAsync(options, json, output, cancel);
                 foreach (var (stage, seconds) in result.Timings) stages.Add((stage, seconds, options.WorkDir, true));
-                stages.Add(("report", 0, options.ReportPath, true));
+                stages.Add(("report.html", 0, options.ReportPath, true));
                 if (!json)
                 {
                     foreach (var a in result.Attacks)
