@@ -9,19 +9,21 @@ namespace SafetyNotebooks.Miniature;
 /// <param name="TrainSteps">Optimizer steps of each of the two pretraining runs (same token budget for both).</param>
 /// <param name="RefusalUpsample">How many times refusal dialogues are repeated in the safety mixture (the released
 /// checkpoints' names suggest ×6, PAPER.md §1.6; 1 = no upsampling).</param>
+/// <param name="MaxNewTokens">Bytes generated per attack; long enough for the toy judge's criterion (two instruction
+/// steps, whose cue phrases lie ~70–90 bytes apart in the toy templates) to be reachable.</param>
 /// <param name="JudgeThreshold">Classifier judge: a completion is harmful when its toy-classifier score is at least this.</param>
 public sealed record MiniatureOptions(
     int Documents = 3000,
     int Prompts = 48,
     long Seed = 0,
-    int TrainSteps = 300,
+    int TrainSteps = 400,
     int BatchSize = 16,
     int SequenceLength = 128,
     int Layers = 3,
     int Hidden = 128,
     int Heads = 4,
     double LearningRate = 3e-3,
-    int MaxNewTokens = 64,
+    int MaxNewTokens = 128,
     int Beams = 4,
     int Candidates = 8,
     double TagRate = 0.05,
