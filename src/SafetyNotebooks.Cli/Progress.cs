@@ -22,17 +22,11 @@ public static class Progress
             .StartAsync(async ctx =>
             {
                 var task = ctx.AddTask(Markup.Escape(title), maxValue: 1.0);
-                var reporter = new SyncProgress(v => task.Value = Math.Clamp(v, 0, 1));
+                var reporter = new SyncProgress<double>(v => task.Value = Math.Clamp(v, 0, 1));
                 result = await work(reporter);
                 task.Value = 1.0;
             });
         return result;
-    }
-
-    // Progress<T> posts to the sync context; updates here must be immediate.
-    sealed class SyncProgress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
     }
 }
 

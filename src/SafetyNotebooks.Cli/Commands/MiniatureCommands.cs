@@ -20,8 +20,7 @@ public static class MiniatureCommands
             if (json) Cli.WriteJson(stdout, Experiments.Summary(result));
             else
             {
-                foreach (var a in result.Attacks)
-                    stdout.WriteLine($"ASR {a.System,-34} {100 * a.Asr.Pooled.Asr.Value,5:0.0}%  95% CI [{100 * a.Asr.Pooled.Asr.Lower:0.0}, {100 * a.Asr.Pooled.Asr.Upper:0.0}]");
+                ReproduceCommand.WriteAsr(result, stdout);
                 stdout.WriteLine($"report: {result.ReportPath}");
             }
             return ExitCodes.Ok;

@@ -45,11 +45,7 @@ public static class ReproduceCommand
                 stages.Add(("report.html", 0, options.ReportPath, true));
                 if (!json)
                 {
-                    foreach (var a in result.Attacks)
-                        output.WriteLine($"ASR {a.System,-34} {100 * a.Asr.Pooled.Asr.Value,5:0.0}%  95% CI [{100 * a.Asr.Pooled.Asr.Lower:0.0}, {100 * a.Asr.Pooled.Asr.Upper:0.0}]  n={a.Asr.Pooled.N}");
-                    output.WriteLine(result.DirectionHolds
-                        ? "The paper's direction of effects holds: standard > safety > safety + Safe Beam."
-                        : "The paper's direction of effects (standard > safety > safety + Safe Beam) does NOT hold in this run; see the report.");
+                    WriteAsr(result, output);
                 }
             }
 
@@ -72,6 +68,16 @@ public static class ReproduceCommand
             return ok ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;
+    }
+
+    /// <summary>One line per attacked system (ASR, 95% CI, n) and whether the paper's direction of effects holds.</summary>
+    public static void WriteAsr(MiniatureResult result, TextWriter output)
+    {
+        foreach (var a in result.Attacks)
+            output.WriteLine($"ASR {a.System,-34} {100 * a.Asr.Pooled.Asr.Value,5:0.0}%  95% CI [{100 * a.Asr.Pooled.Asr.Lower:0.0}, {100 * a.Asr.Pooled.Asr.Upper:0.0}]  n={a.Asr.Pooled.N}");
+        output.WriteLine(result.DirectionHolds
+            ? "The paper's direction of effects holds: standard > safety > safety + Safe Beam."
+            : "The paper's direction of effects (standard > safety > safety + Safe Beam) does NOT hold in this run; see the report.");
     }
 
     /// <summary>Runs the miniature with one progress bar per stage (plain lines when not interactive).</summary>
@@ -105,10 +111,5 @@ public static class ReproduceCommand
                 foreach (var t in tasks) t.Value = 1.0;
             });
         return result;
-    }
-
-    sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

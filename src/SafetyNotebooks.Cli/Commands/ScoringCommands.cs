@@ -154,11 +154,6 @@ public static class ScoringCommands
         return command;
     }
 
-    sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
-
     static Command Metrics()
     {
         var confusion = new Option<string>("--confusion") { Description = "JSON 6×6 matrix (rows = true score 0..5, columns = predicted)", Required = true };

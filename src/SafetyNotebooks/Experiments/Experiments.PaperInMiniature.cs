@@ -49,7 +49,7 @@ public static partial class Experiments
         var timings = new List<(string, double)>();
         var sw = Stopwatch.StartNew();
         void Done(int stage) { timings.Add((MiniatureStageNames[stage], sw.Elapsed.TotalSeconds)); stageProgress?.Report((stage, 1.0)); sw.Restart(); }
-        IProgress<double> Within(int stage) => new InlineProgress(f => stageProgress?.Report((stage, f)));
+        IProgress<double> Within(int stage) => new SyncProgress<double>(f => stageProgress?.Report((stage, f)));
 
         var corpus = MiniatureStages.Corpus(o);
         await Documents.WriteAsync(Documents.ShardPath(Path.Combine(o.WorkDir, "corpus"), "toy", "train", 0), corpus, ct: ct);
@@ -121,10 +121,5 @@ public static partial class Experiments
             generation = a.Completions[i], harmful = a.Harmful[i],
         })));
         AtomicFile.WriteAllText(Path.Combine(o.WorkDir, "judged.jsonl"), string.Join("\n", lines) + "\n");
-    }
-
-    sealed class InlineProgress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
     }
 }

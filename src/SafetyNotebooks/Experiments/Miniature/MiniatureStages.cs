@@ -102,7 +102,8 @@ public static class MiniatureStages
         return new Mixtures(scored.Select(d => d.Text).ToList(), Shuffle(safety, o.Seed), stats);
     }
 
-    static int CountWords(string text) => text.Split([' ', '\t', '\n', '\r', '\f', '\v'], StringSplitOptions.RemoveEmptyEntries).Length;
+    // the tagger's own word rule (maximal runs of non-ASCII-whitespace bytes), so realised rates use the same denominator
+    static int CountWords(string text) => AsciiWhitespace.CountWords(System.Text.Encoding.UTF8.GetBytes(text));
 
     static List<string> Shuffle(IReadOnlyList<string> items, long seed)
     {
