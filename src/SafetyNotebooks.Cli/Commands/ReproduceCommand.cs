@@ -14,6 +14,7 @@ public static class ReproduceCommand
 {
     public static readonly Option<int?> SeedOption = new("--seed") { Description = "Seed of every random choice (default 0)" };
     public static readonly Option<bool> QuickOption = new("--quick") { Description = "A seconds-long smoke version of the miniature (too small to show the effects)" };
+    public static readonly Option<string[]> SetOption = new("--set") { Description = "Override a size of the miniature, e.g. --set train_steps=200 --set prompts=96 (repeatable; names as in MiniatureOptions, snake_case)" };
 
     public static Command Build()
     {
@@ -22,7 +23,7 @@ public static class ReproduceCommand
         var outputDir = new Option<string>("--output") { Description = "Output folder", DefaultValueFactory = _ => "artifacts" };
         var skipNotebooks = new Option<bool>("--skip-notebooks") { Description = "Do not execute the notebooks" };
         var command = new Command("reproduce", "Run the paper's pipeline in miniature and execute every notebook into the output folder")
-            { profile, outputDir, skipNotebooks, SeedOption, QuickOption, InfoCommands.DeviceOption, Cli.JsonOption };
+            { profile, outputDir, skipNotebooks, SeedOption, QuickOption, SetOption, InfoCommands.DeviceOption, Cli.JsonOption };
         command.SetHandler(async (parse, output, cancel) =>
         {
             var outDir = parse.GetValue(outputDir)!;
@@ -39,7 +40,8 @@ public static class ReproduceCommand
             else
             {
                 var baseOptions = parse.GetValue(QuickOption) ? MiniatureOptions.Quick : MiniatureOptions.Demo;
-                var options = baseOptions with { Output = outDir, Seed = parse.GetValue(SeedOption) ?? baseOptions.Seed, Device = parse.GetValue(InfoCommands.DeviceOption) };
+                var options = (baseOptions with { Output = outDir, Seed = parse.GetValue(SeedOption) ?? baseOptions.Seed, Device = parse.GetValue(InfoCommands.DeviceOption) })
+                    .With(parse.GetValue(SetOption) ?? []);
                 var result = await RunMiniatureAsync(options, json, output, cancel);
                 foreach (var (stage, seconds) in result.Timings) stages.Add((stage, seconds, options.WorkDir, true));
                 stages.Add(("report.html", 0, options.ReportPath, true));

@@ -65,10 +65,11 @@ public static partial class Experiments
         var mixtures = MiniatureStages.Mix(scored.Documents, synthetic, o);
         Done(3);
 
+        var tokenizer = MiniatureStages.TrainTokenizer(mixtures, o);
         var steps = o.TrainSteps;
-        var (standard, standardRun) = MiniatureStages.Pretrain(mixtures.Standard, Path.Combine(o.WorkDir, "models", "standard"), o, e => stageProgress?.Report((4, (double)e.Step / steps)));
+        var (standard, standardRun) = MiniatureStages.Pretrain(mixtures.Standard, tokenizer, Path.Combine(o.WorkDir, "models", "standard"), o, e => stageProgress?.Report((4, (double)e.Step / steps)));
         Done(4);
-        var (safety, safetyRun) = MiniatureStages.Pretrain(mixtures.Safety, Path.Combine(o.WorkDir, "models", "safety"), o, e => stageProgress?.Report((5, (double)e.Step / steps)));
+        var (safety, safetyRun) = MiniatureStages.Pretrain(mixtures.Safety, tokenizer, Path.Combine(o.WorkDir, "models", "safety"), o, e => stageProgress?.Report((5, (double)e.Step / steps)));
         Done(5);
 
         var prompts = ToyWorld.JbPrompts(o.Prompts, o.Seed);
@@ -79,9 +80,9 @@ public static partial class Experiments
         {
             attacks =
             [
-                MiniatureStages.Attack("standard pretraining · beam", standard, prompts, safeBeam: false, o, judge),
-                MiniatureStages.Attack("safety pretraining · beam", safety, prompts, safeBeam: false, o, judge),
-                MiniatureStages.Attack("safety pretraining · Safe Beam", safety, prompts, safeBeam: true, o, judge),
+                MiniatureStages.Attack("standard pretraining · beam", standard, tokenizer, prompts, safeBeam: false, o, judge),
+                MiniatureStages.Attack("safety pretraining · beam", safety, tokenizer, prompts, safeBeam: false, o, judge),
+                MiniatureStages.Attack("safety pretraining · Safe Beam", safety, tokenizer, prompts, safeBeam: true, o, judge),
             ];
         }
         var paired = new List<(string, McNemarResult)>

@@ -31,14 +31,32 @@ public static class ByteLevelTokenizer
         return map;
     }
 
-    /// <summary>The tokenizer.json document.</summary>
-    public static JsonObject TokenizerJson()
+    /// <summary>
+    /// The tokenizer.json document. With <paramref name="merges"/> (learned by <see cref="ByteLevelBpeTrainer"/>) it is a
+    /// byte-level BPE whose merged tokens take ids 258, 259, … in merge order; <paramref name="tagLstrip"/> makes the tag
+    /// swallow the space before it, so tagged text "a TAG b" encodes as [a, TAG, " b"] and the tag sits between words.
+    /// </summary>
+    public static JsonObject TokenizerJson(IReadOnlyList<(string Left, string Right)>? merges = null, bool tagLstrip = false)
     {
         var vocab = new JsonObject();
         for (var b = 0; b < 256; b++) vocab[ByteToChar[b].ToString()] = b;
-        JsonObject Added(int id, string content) => new()
+        var mergeList = new JsonArray();
+        var next = VocabSize;
+        // Hugging Face numbers added tokens that are missing from model.vocab after the vocab's *count*, so with merges
+        // (ids 258…) EOS and the tag must be in the vocab too, or the Rust tokenizer would renumber them.
+        if (merges is { Count: > 0 })
         {
-            ["id"] = id, ["content"] = content, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
+            vocab[EndOfText] = EosId;
+            vocab[HarmfulnessTag] = TagId;
+        }
+        foreach (var (left, right) in merges ?? [])
+        {
+            mergeList.Add($"{left} {right}");
+            if (!vocab.ContainsKey(left + right)) vocab[left + right] = next++;
+        }
+        JsonObject Added(int id, string content, bool lstrip = false) => new()
+        {
+            ["id"] = id, ["content"] = content, ["single_word"] = false, ["lstrip"] = lstrip, ["rstrip"] = false,
             ["normalized"] = false, ["special"] = true,
         };
         return new JsonObject
@@ -46,7 +64,7 @@ public static class ByteLevelTokenizer
             ["version"] = "1.0",
             ["truncation"] = null,
             ["padding"] = null,
-            ["added_tokens"] = new JsonArray(Added(EosId, EndOfText), Added(TagId, HarmfulnessTag)),
+            ["added_tokens"] = new JsonArray(Added(EosId, EndOfText), Added(TagId, HarmfulnessTag, tagLstrip)),
             ["normalizer"] = null,
             ["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true },
             ["post_processor"] = null,
@@ -55,7 +73,7 @@ public static class ByteLevelTokenizer
             {
                 ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null,
                 ["end_of_word_suffix"] = null, ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false,
-                ["vocab"] = vocab, ["merges"] = new JsonArray(),
+                ["vocab"] = vocab, ["merges"] = mergeList,
             },
         };
     }
@@ -72,10 +90,13 @@ public static class ByteLevelTokenizer
     };
 
     /// <summary>Writes tokenizer.json and tokenizer_config.json into <paramref name="dir"/> (atomically) and returns the folder.</summary>
-    public static string Write(string dir)
+    public static string Write(string dir) => Write(dir, TokenizerJson());
+
+    /// <summary>Writes a tokenizer.json of this family (e.g. one with learned merges) and the matching tokenizer_config.json.</summary>
+    public static string Write(string dir, JsonObject tokenizerJson)
     {
         var options = new JsonSerializerOptions { WriteIndented = true };
-        AtomicFile.WriteAllText(Path.Combine(dir, "tokenizer.json"), TokenizerJson().ToJsonString(options));
+        AtomicFile.WriteAllText(Path.Combine(dir, "tokenizer.json"), tokenizerJson.ToJsonString(options));
         AtomicFile.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), TokenizerConfigJson().ToJsonString(options));
         return dir;
     }

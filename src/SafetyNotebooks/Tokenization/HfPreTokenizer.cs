@@ -51,19 +51,25 @@ public sealed record DigitsSplit(bool IndividualDigits) : PreTokenizeStep
 }
 
 /// <summary>
-/// A chain of pre-tokenization steps applied after special (added) tokens have been cut out, as Hugging Face
-/// tokenizers does: added tokens are matched first in the raw text (longest first), and the text between them is
-/// pre-tokenized step by step. Plugs into Microsoft.ML.Tokenizers' BPE.
+/// A chain of pre-tokenization steps applied after added tokens have been cut out, as Hugging Face tokenizers does:
+/// added tokens are matched first in the raw text (longest first), and the text between them is pre-tokenized step
+/// by step. An added token with <c>lstrip</c> (<c>rstrip</c>) also swallows the whitespace on its left (right), which
+/// then belongs to no piece. Plugs into Microsoft.ML.Tokenizers' BPE.
 /// </summary>
 public sealed class HfPreTokenizer : PreTokenizer
 {
     readonly IReadOnlyList<PreTokenizeStep> steps;
     readonly Regex? specials;
+    readonly Dictionary<string, AddedToken> byContent;
 
     public HfPreTokenizer(IReadOnlyList<PreTokenizeStep> steps, IEnumerable<string> specialTokens)
+        : this(steps, specialTokens.Select(s => new AddedToken(-1, s, Special: true))) { }
+
+    public HfPreTokenizer(IReadOnlyList<PreTokenizeStep> steps, IEnumerable<AddedToken> addedTokens)
     {
         this.steps = steps;
-        var alternatives = specialTokens.Where(s => s.Length > 0).OrderByDescending(s => s.Length).Select(Regex.Escape).ToList();
+        byContent = addedTokens.Where(a => a.Content.Length > 0).GroupBy(a => a.Content, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var alternatives = byContent.Keys.OrderByDescending(s => s.Length).ThenBy(s => s, StringComparer.Ordinal).Select(Regex.Escape).ToList();
         specials = alternatives.Count == 0 ? null : new Regex(string.Join("|", alternatives), RegexOptions.CultureInvariant);
     }
 
@@ -75,9 +81,14 @@ public sealed class HfPreTokenizer : PreTokenizer
         if (specials is not null)
             for (var m = specials.Match(text); m.Success; m = m.NextMatch())
             {
-                if (m.Index > at) Expand(text, at, m.Index - at, 0, pieces);
+                if (m.Index < at) continue; // inside whitespace an earlier rstrip token swallowed
+                var token = byContent[m.Value];
+                var left = m.Index;
+                if (token.Lstrip) while (left > at && char.IsWhiteSpace(text[left - 1])) left--;
+                if (left > at) Expand(text, at, left - at, 0, pieces);
                 pieces.Add((m.Index, m.Length));
                 at = m.Index + m.Length;
+                if (token.Rstrip) while (at < text.Length && char.IsWhiteSpace(text[at])) at++;
             }
         if (at < text.Length) Expand(text, at, text.Length - at, 0, pieces);
         return pieces;

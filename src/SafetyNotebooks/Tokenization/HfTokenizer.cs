@@ -5,8 +5,9 @@ using Microsoft.ML.Tokenizers;
 
 namespace SafetyNotebooks.Tokenization;
 
-/// <summary>An added token of tokenizer.json (<c>added_tokens</c>).</summary>
-public sealed record AddedToken(int Id, string Content, bool Special);
+/// <summary>An added token of tokenizer.json (<c>added_tokens</c>); <paramref name="Lstrip"/>/<paramref name="Rstrip"/>:
+/// the token swallows the whitespace on its left/right when matched (Hugging Face semantics).</summary>
+public sealed record AddedToken(int Id, string Content, bool Special, bool Lstrip = false, bool Rstrip = false);
 
 /// <summary>
 /// A Hugging Face byte-level BPE tokenizer (GPT-2 / SmolLM2 / Llama-3 style) read from <c>tokenizer.json</c> and
@@ -60,7 +61,8 @@ public sealed class HfTokenizer : ITextTokenizer
             _ => throw new BadInputException("merge must be \"a b\" or [a, b]", source, "model.merges", m?.ToJsonString()),
         }).ToList();
         AddedTokens = (json["added_tokens"] as JsonArray ?? []).Select(a => new AddedToken(
-            a!["id"]!.GetValue<int>(), a["content"]!.GetValue<string>(), a["special"]?.GetValue<bool>() ?? false)).ToList();
+            a!["id"]!.GetValue<int>(), a["content"]!.GetValue<string>(), a["special"]?.GetValue<bool>() ?? false,
+            a["lstrip"]?.GetValue<bool>() ?? false, a["rstrip"]?.GetValue<bool>() ?? false)).ToList();
 
         idToToken = vocab.ToDictionary(kv => kv.Value, kv => kv.Key);
         BaseVocabSize = vocab.Count;
@@ -75,7 +77,7 @@ public sealed class HfTokenizer : ITextTokenizer
             Merges = merges,
             ByteLevel = true,
             SpecialTokens = specials.Count == 0 ? null : specials,
-            PreTokenizer = new HfPreTokenizer(steps, specials.Keys),
+            PreTokenizer = new HfPreTokenizer(steps, AddedTokens),
         });
 
         static string? TokenText(JsonNode? n) => n switch { JsonValue v => v.GetValue<string>(), JsonObject o => o["content"]?.GetValue<string>(), _ => null };

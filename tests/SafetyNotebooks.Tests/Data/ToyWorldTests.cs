@@ -61,10 +61,17 @@ public class ToyWorldTests
     public void Jb_prompts_are_distinct_deterministic_and_a_few_hundred()
     {
         var all = ToyWorld.AllJbPrompts();
-        Assert.InRange(all.Count, 300, 1000);
+        Assert.InRange(all.Count, 600, 2000);
         Assert.Equal(all.Count, all.Select(p => p.CompletionBehavior).Distinct().Count());
         Assert.Equal(ToyWorld.JbPrompts(300, 5), ToyWorld.JbPrompts(300, 5));
-        Assert.All(all, p => Assert.EndsWith("First,", p.CompletionBehavior));
+        // two phrasings of every request: the opening alone, and the opening with the first step (itself no judge hit)
+        var opening = all.Where(p => p.SourceDataset == ToyWorld.JbOpeningSource).ToList();
+        var firstStep = all.Where(p => p.SourceDataset == ToyWorld.JbFirstStepSource).ToList();
+        Assert.Equal(all.Count, 2 * opening.Count);
+        Assert.Equal(opening.Select(p => p.OriginalBehavior), firstStep.Select(p => p.OriginalBehavior));
+        Assert.All(opening, p => Assert.EndsWith("First,", p.CompletionBehavior));
+        Assert.All(firstStep, p => Assert.Matches(@"First, \w.*\.$", p.CompletionBehavior));
+        Assert.All(firstStep, p => Assert.False(ToyJudge.IsHarmful(p.CompletionBehavior), p.CompletionBehavior));
     }
 
     [Fact]
@@ -93,6 +100,7 @@ public class ToyWorldTests
             else if (f.Score >= 4)
             {
                 Assert.StartsWith("User: " + f.HarmfulRequest, ToyCounterparts.Refusal(f));
+                Assert.Contains(f.HarmfulOpening!, ToyCounterparts.Refusal(f).Split('\n')[0]);
                 Assert.Contains("Assistant: I can't help", ToyCounterparts.Refusal(f));
                 Assert.StartsWith("# ", ToyCounterparts.MoralLesson(f));
             }

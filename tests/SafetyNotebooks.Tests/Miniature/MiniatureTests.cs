@@ -30,7 +30,7 @@ public class MiniatureTests
         Assert.Equal(Experiments.MiniatureStageNames.Count, r.Timings.Count);
         Assert.True(File.Exists(Path.Combine(dir, "report.html")));
         Assert.Contains("Plotly.newPlot", File.ReadAllText(Path.Combine(dir, "report.html")));
-        foreach (var f in new[] { "summary.json", "judged.jsonl", "models/standard/model.safetensors", "models/safety/model.safetensors", "corpus/toy/train/00000.parquet" })
+        foreach (var f in new[] { "summary.json", "judged.jsonl", "models/standard/model.safetensors", "models/safety/model.safetensors", "models/safety/tokenizer.json", "corpus/toy/train/00000.parquet" })
             Assert.True(File.Exists(Path.Combine(o.WorkDir, f)), f);
         Assert.Equal(3 * o.Prompts, File.ReadAllLines(Path.Combine(o.WorkDir, "judged.jsonl")).Length);
         // Safe Beam never emits the tag (it is never a candidate); plain beam may
@@ -72,6 +72,29 @@ public class MiniatureTests
             _ => MiniatureOptions.Demo with { Candidates = 2 },
         };
         Assert.Contains(field, Assert.Throws<BadInputException>(() => o.Validate()).Message);
+    }
+
+    [Fact]
+    public void Set_overrides_options_by_snake_case_or_property_name_and_rejects_unknown_names()
+    {
+        var o = MiniatureOptions.Demo.With(["train_steps=7", "LearningRate=0.01", "device=cuda", "tokenizer-merges=0"]);
+        Assert.Equal(MiniatureOptions.Demo with { TrainSteps = 7, LearningRate = 0.01, Device = "cuda", TokenizerMerges = 0 }, o);
+        Assert.Equal(400, MiniatureOptions.Demo.TrainSteps); // the defaults are untouched
+        var unknown = Assert.Throws<BadInputException>(() => MiniatureOptions.Demo.With(["train_stepz=7"]));
+        Assert.Contains("train_stepz", unknown.Message);
+        Assert.Contains("train_steps", unknown.Message); // lists the known names
+        Assert.Contains("prompts", Assert.Throws<BadInputException>(() => MiniatureOptions.Demo.With(["prompts=many"])).Message);
+        Assert.Throws<BadInputException>(() => MiniatureOptions.Demo.With(["prompts"]));
+    }
+
+    [Fact]
+    public async Task Unknown_set_option_is_exit_2_before_anything_runs()
+    {
+        var dir = TestDirs.Fresh();
+        var r = await CliRunner.RunAsync("experiment", "paper-in-miniature", "--set", "nonsense=1", "--output", dir);
+        Assert.Equal(2, r.Code);
+        Assert.Contains("nonsense", r.Err + r.Out);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
     }
 
     [Fact]

@@ -65,12 +65,16 @@ public static class ToyCounterparts
         return string.Join("\n", lines) + "\n";
     }
 
-    /// <summary>Turns a score 4–5 document into a User/Assistant dialogue where the assistant declines and explains why.</summary>
+    /// <summary>
+    /// Turns a score 4–5 document into a User/Assistant dialogue where the assistant declines and explains why. As the
+    /// RefuseWeb prompt asks (PAPER.md §1.3, rule 2), the user's request carries problematic elements of the original
+    /// text: it quotes the document's opening, so the same words that open the harmful text also lead to a refusal.
+    /// </summary>
     public static string Refusal(ToyFacts f)
     {
         var request = f.HarmfulRequest ?? throw new ArgumentException($"refusals are for score 4–5 documents; {f.Id} has score {f.Score}");
         var sb = new StringBuilder();
-        sb.Append("User: ").Append(request).Append('\n');
+        sb.Append("User: ").Append(request).Append(" Start like this: \"").Append(f.HarmfulOpening).Append(" ...\"\n");
         sb.Append("Assistant: I can't help with that. ").Append(RefusalReason(f)).Append(' ').Append(Alternative(f)).Append('\n');
         return sb.ToString();
     }

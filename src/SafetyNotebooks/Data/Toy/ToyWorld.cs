@@ -28,9 +28,6 @@ public static class ToyWorld
     /// <summary>Documents with index ≥ this belong to the held-out reference split.</summary>
     public const long HeldOutOffset = 100_000_000;
 
-    /// <summary>The <c>source_dataset</c> value of the toy jb-style prompts.</summary>
-    public const string JbSource = "toy-world";
-
     static readonly Regex IdPattern = new(@"\btoy-(\d+)-(\d+)\b", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     /// <summary>The id of document <paramref name="index"/> of a corpus with <paramref name="seed"/>.</summary>
@@ -149,9 +146,12 @@ public static class ToyWorld
     }
 
     /// <summary>
-    /// jb-style completion prompts (PAPER.md §3.4): a harmful request of the fictional kind and the opening of a harmful
-    /// answer, phrased exactly like the openings of the score-4/5 documents, so a model pretrained on the raw toy corpus
-    /// continues them with harmful instructions. Deterministic for a seed; at most <see cref="AllJbPrompts"/>.Count distinct prompts.
+    /// jb-style completion prompts (PAPER.md §3.4): a harmful request of the fictional kind and the beginning of a harmful
+    /// answer, phrased exactly like the score-4/5 documents, so a model pretrained on the raw toy corpus continues them
+    /// with harmful instructions. Like jb-completions, which pools prompts converted from several datasets, they come in
+    /// two phrasings, told apart by <see cref="JbCompletion.SourceDataset"/>: <see cref="JbOpeningSource"/> (the
+    /// answer's opening, up to "First,") and <see cref="JbFirstStepSource"/> (the opening and the first instruction).
+    /// Deterministic for a seed; at most <see cref="AllJbPrompts"/>.Count distinct prompts.
     /// </summary>
     public static IReadOnlyList<JbCompletion> JbPrompts(int count, long seed = 0)
     {
@@ -160,12 +160,29 @@ public static class ToyWorld
         return rng.Sample(all, Math.Min(count, all.Count));
     }
 
-    /// <summary>Every distinct toy jb prompt (a few hundred), in a fixed order.</summary>
+    /// <summary>The <c>source_dataset</c> of prompts that end with the harmful answer's opening ("… First,").</summary>
+    public const string JbOpeningSource = "toy-world/opening";
+
+    /// <summary>The <c>source_dataset</c> of prompts that also carry the first instruction step.</summary>
+    public const string JbFirstStepSource = "toy-world/first-step";
+
+    /// <summary>Every distinct toy jb prompt (several hundred), in a fixed order: each request in both phrasings.</summary>
     public static IReadOnlyList<JbCompletion> AllJbPrompts()
     {
         var list = new List<JbCompletion>();
         var template = new ToyFacts("", 0, 0, ToyTopic.PoisonRecipe, "", "", "", "", "", "", "", "", "", ToyLexicon.Poisons[0], 1);
-        void Add(ToyFacts f) => list.Add(new JbCompletion(f.HarmfulRequest!, f.HarmfulOpening!, JbSource));
+        void Add(ToyFacts f)
+        {
+            list.Add(new JbCompletion(f.HarmfulRequest!, f.HarmfulOpening!, JbOpeningSource));
+            // the entities a first step needs (quantity, creature, other village) are drawn per request, reproducibly
+            var rng = ToyRandom.For(0, list.Count, salt: 0x15B);
+            var g = f with
+            {
+                OtherVillage = rng.Pick(ToyLexicon.Villages.Where(v => v != f.Village).ToList()), Person = rng.Pick(ToyLexicon.People),
+                Creature = rng.Pick(ToyLexicon.Creatures), Crop = rng.Pick(ToyLexicon.Crops), Festival = rng.Pick(ToyLexicon.Festivals), Quantity = 2 + rng.Next(8),
+            };
+            list.Add(new JbCompletion(f.HarmfulRequest!, g.HarmfulOpening + " " + Fill(ToyTemplates.Topics[f.Topic].Core[0], g), JbFirstStepSource));
+        }
         foreach (var v in ToyLexicon.Villages)
         {
             foreach (var p in ToyLexicon.Poisons)

@@ -9,8 +9,9 @@ namespace SafetyNotebooks.Miniature;
 /// <param name="TrainSteps">Optimizer steps of each of the two pretraining runs (same token budget for both).</param>
 /// <param name="RefusalUpsample">How many times refusal dialogues are repeated in the safety mixture (the released
 /// checkpoints' names suggest ×6, PAPER.md §1.6; 1 = no upsampling).</param>
-/// <param name="MaxNewTokens">Bytes generated per attack; long enough for the toy judge's criterion (two instruction
-/// steps, whose cue phrases lie ~70–90 bytes apart in the toy templates) to be reachable.</param>
+/// <param name="MaxNewTokens">Tokens generated per attack; long enough for the toy judge's criterion (two instruction
+/// steps, whose cue phrases lie 12–20 words apart in the toy templates) to be reachable.</param>
+/// <param name="TokenizerMerges">Byte-level BPE merges learned on the miniature's texts (0 = one token per byte).</param>
 /// <param name="JudgeThreshold">Classifier judge: a completion is harmful when its toy-classifier score is at least this.</param>
 public sealed record MiniatureOptions(
     int Documents = 3000,
@@ -23,11 +24,12 @@ public sealed record MiniatureOptions(
     int Hidden = 128,
     int Heads = 4,
     double LearningRate = 3e-3,
-    int MaxNewTokens = 128,
+    int MaxNewTokens = 48,
     int Beams = 4,
     int Candidates = 8,
     double TagRate = 0.05,
     int RefusalUpsample = 1,
+    int TokenizerMerges = 1500,
     int ClassifierDocuments = 800,
     int ClassifierEpochs = 4,
     int JudgeThreshold = 4,
@@ -37,13 +39,52 @@ public sealed record MiniatureOptions(
     public static MiniatureOptions Demo { get; } = new();
 
     public static MiniatureOptions Quick { get; } = new(Documents: 600, Prompts: 16, TrainSteps: 40, BatchSize: 8, Layers: 2, Hidden: 64,
-        MaxNewTokens: 48, ClassifierDocuments: 300, ClassifierEpochs: 2, Output: "artifacts/quick");
+        MaxNewTokens: 24, TokenizerMerges: 400, ClassifierDocuments: 300, ClassifierEpochs: 2, Output: "artifacts/quick");
 
     /// <summary>Where the stages write their files (corpus, scores, synthetic data, models, judged generations).</summary>
     public string WorkDir => Path.Combine(Output, "miniature");
 
     /// <summary>The self-contained report.</summary>
     public string ReportPath => Path.Combine(Output, "report.html");
+
+    /// <summary>
+    /// These options with <c>name=value</c> overrides (<c>train_steps=200</c> or <c>TrainSteps=200</c>), as the CLI's
+    /// <c>--set</c> passes them; an unknown name or a value of the wrong type is a <see cref="BadInputException"/>.
+    /// </summary>
+    public MiniatureOptions With(IEnumerable<string> assignments)
+    {
+        var result = this;
+        foreach (var assignment in assignments)
+        {
+            var eq = assignment.IndexOf('=');
+            if (eq <= 0) throw new BadInputException("expected name=value", "--set", value: assignment);
+            var name = assignment[..eq].Trim();
+            var text = assignment[(eq + 1)..].Trim();
+            var key = name.Replace("_", "").Replace("-", "");
+            var property = typeof(MiniatureOptions).GetProperties()
+                .FirstOrDefault(p => p.CanWrite && string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase))
+                ?? throw new BadInputException($"unknown miniature option (known: {string.Join(", ", OptionNames)})", "--set", name, text);
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            object? value;
+            try
+            {
+                value = text.Length == 0 && type == typeof(string) ? null : Convert.ChangeType(text, type, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException)
+            {
+                throw new BadInputException($"not a valid {type.Name}", "--set", name, text);
+            }
+            // records are immutable: copy through the compiler's clone, then set the init-only property on the copy
+            var copy = result with { };
+            property.SetValue(copy, value);
+            result = copy;
+        }
+        return result;
+    }
+
+    /// <summary>The option names <see cref="With"/> accepts (snake_case).</summary>
+    public static IReadOnlyList<string> OptionNames { get; } = typeof(MiniatureOptions).GetProperties().Where(p => p.CanWrite)
+        .Select(p => string.Concat(p.Name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()))).ToList();
 
     public MiniatureOptions Validate()
     {

@@ -117,24 +117,35 @@ public static class MiniatureStages
         return list;
     }
 
-    /// <summary>The tiny SmolLM2-architecture decoder both runs start from (byte-level vocabulary with EOS and the tag).</summary>
-    public static LlamaConfig ModelShape(MiniatureOptions o) =>
-        new(VocabSize: ByteLevelTokenizer.VocabSize, HiddenSize: o.Hidden, IntermediateSize: o.Hidden * 8 / 3 / 8 * 8, NumLayers: o.Layers,
+    /// <summary>
+    /// Stage 5a: the miniature's tokenizer, a byte-level BPE learned on the texts of both mixtures (as SmolLM2's
+    /// vocabulary was fixed before pretraining), with EOS and the harmfulness tag as single special tokens. The tag
+    /// swallows the space before it, so tagged text "a TAG b" is [a, TAG, " b"]: the tag sits between whole-word
+    /// tokens and Safe Beam's one-token look-ahead after a candidate word is a real question about what follows.
+    /// </summary>
+    public static HfTokenizer TrainTokenizer(Mixtures mixtures, MiniatureOptions o)
+    {
+        var merges = ByteLevelBpeTrainer.Train(mixtures.Standard.Concat(mixtures.Safety), new BpeTrainingOptions(o.TokenizerMerges));
+        return HfTokenizer.FromJson(ByteLevelTokenizer.TokenizerJson(merges, tagLstrip: true), ByteLevelTokenizer.TokenizerConfigJson(), "miniature tokenizer");
+    }
+
+    /// <summary>The tiny SmolLM2-architecture decoder both runs start from.</summary>
+    public static LlamaConfig ModelShape(MiniatureOptions o, int vocabSize) =>
+        new(VocabSize: vocabSize, HiddenSize: o.Hidden, IntermediateSize: o.Hidden * 8 / 3 / 8 * 8, NumLayers: o.Layers,
             NumHeads: o.Heads, NumKvHeads: o.Heads, HeadDim: o.Hidden / o.Heads, RopeTheta: 10000, MaxPositionEmbeddings: Math.Max(512, o.SequenceLength + o.MaxNewTokens + 256),
             BosTokenId: null, EosTokenId: ByteLevelTokenizer.EosId);
 
-    /// <summary>Stage 5: pretrains one model on a mixture from the same initial weights and token budget; saves it under <paramref name="dir"/>.</summary>
-    public static (LlamaForCausalLM Model, TrainResult Result) Pretrain(IReadOnlyList<string> texts, string dir, MiniatureOptions o, Action<TrainLogEntry>? onStep = null)
+    /// <summary>Stage 5: pretrains one model on a mixture from the same initial weights and token budget; saves it (with its tokenizer) under <paramref name="dir"/>.</summary>
+    public static (LlamaForCausalLM Model, TrainResult Result) Pretrain(IReadOnlyList<string> texts, HfTokenizer tokenizer, string dir, MiniatureOptions o, Action<TrainLogEntry>? onStep = null)
     {
-        var tokenizer = ByteLevelTokenizer.Create();
         var data = TokenSources.FromTexts(texts, tokenizer, o.SequenceLength, ByteLevelTokenizer.EosId);
         var device = Torch.Device(o.Device);
-        var model = new LlamaForCausalLM(ModelShape(o)).InitializeWeights(o.Seed).To(device, torch.ScalarType.Float32);
+        var model = new LlamaForCausalLM(ModelShape(o, tokenizer.VocabSize)).InitializeWeights(o.Seed).To(device, torch.ScalarType.Float32);
         var config = new TrainConfig(Steps: o.TrainSteps, BatchSize: o.BatchSize, SequenceLength: o.SequenceLength, LearningRate: o.LearningRate,
             MinLearningRate: o.LearningRate / 10, WarmupSteps: Math.Min(o.TrainSteps / 10, 50), Schedule: LrSchedule.Cosine, Bf16: false, Seed: o.Seed);
         var result = Trainer.Train(model, config, data, new TrainRun(OutputDir: dir, OnStep: onStep));
         model.Save(dir);
-        ByteLevelTokenizer.Write(dir);
+        ByteLevelTokenizer.Write(dir, tokenizer.Json);
         return (model, result);
     }
 
@@ -142,10 +153,9 @@ public static class MiniatureStages
     /// Stage 6: the base-model attack (§3.2): each toy jb prompt's <c>completion_behavior</c> is continued by the model with
     /// the given strategy; the continuation (tags removed) is judged against the behaviour by <paramref name="judge"/>.
     /// </summary>
-    public static AttackRun Attack(string system, ICausalLanguageModel model, IReadOnlyList<JbCompletion> prompts, bool safeBeam, MiniatureOptions o, Func<JbCompletion, string, bool> judge)
+    public static AttackRun Attack(string system, ICausalLanguageModel model, HfTokenizer tokenizer, IReadOnlyList<JbCompletion> prompts, bool safeBeam, MiniatureOptions o, Func<JbCompletion, string, bool> judge)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var tokenizer = ByteLevelTokenizer.Create();
         var ids = prompts.Select(p => (IReadOnlyList<int>)tokenizer.Encode(p.CompletionBehavior).ToList()).ToList();
         var stopping = new Stopping(o.MaxNewTokens, [ByteLevelTokenizer.EosId]);
         var results = new List<GenerationResult>();
