@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using SafetyNotebooks.Tokenization.ChatTemplates;
 
 namespace SafetyNotebooks.Decoding;
 
@@ -8,18 +9,30 @@ namespace SafetyNotebooks.Decoding;
 public sealed record ChatTurn(string Role, string Content);
 
 /// <summary>
-/// Renders a conversation into the prompt text a chat model was trained on. Two renderings, chosen from
-/// tokenizer_config.json's <c>chat_template</c>: <see cref="ChatMl"/> when the Jinja template is ChatML
-/// (<c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n</c>, as SmolLM2 and SafeLM use, including a default system
-/// message the template adds when the conversation has none), else <see cref="Plain"/> ("role: content" lines). Other
-/// Jinja templates are not interpreted; <see cref="Kind"/> says which rendering is in use.
+/// Renders a conversation into the prompt text a chat model was trained on. The model's own Jinja template
+/// (tokenizer_config.json's <c>chat_template</c>) is rendered as Hugging Face renders it (<see cref="ChatTemplateKind.Jinja"/>,
+/// with the config's bos/eos tokens). Without a template the rendering is <see cref="Plain"/> ("role: content" lines);
+/// a template the Jinja subset cannot parse falls back to <see cref="ChatMl"/> when it is recognisably ChatML (SmolLM2,
+/// SafeLM), else to plain, and <see cref="TemplateError"/> says why.
 /// </summary>
 public sealed record ChatTemplate(ChatTemplateKind Kind, string? DefaultSystem, string? EndOfTurn)
 {
     public static ChatTemplate Plain { get; } = new(ChatTemplateKind.Plain, null, null);
     public static ChatTemplate ChatMl(string? defaultSystem = null) => new(ChatTemplateKind.ChatMl, defaultSystem, "<|im_end|>");
 
-    /// <summary>The template of a model folder: from tokenizer_config.json when present and recognised, else plain.</summary>
+    /// <summary>The parsed template when <see cref="Kind"/> is <see cref="ChatTemplateKind.Jinja"/>.</summary>
+    public JinjaTemplate? Jinja { get; init; }
+
+    /// <summary>Special tokens the template may use (bos_token, eos_token, ...), from tokenizer_config.json.</summary>
+    public IReadOnlyDictionary<string, string> SpecialTokens { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Why a template in the config is not rendered as Jinja (a parse error), or null.</summary>
+    public string? TemplateError { get; init; }
+
+    /// <summary>Turn terminators that chat models emit at the end of a reply, looked for in the template's text.</summary>
+    static readonly string[] TurnEnds = ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"];
+
+    /// <summary>The template of a model folder: from tokenizer_config.json when present, else plain.</summary>
     public static ChatTemplate FromModelDirectory(string dir)
     {
         var path = Path.Combine(dir, "tokenizer_config.json");
@@ -27,19 +40,50 @@ public sealed record ChatTemplate(ChatTemplateKind Kind, string? DefaultSystem, 
         JsonNode? config;
         try { config = JsonNode.Parse(File.ReadAllText(path)); }
         catch (System.Text.Json.JsonException e) { throw new BadInputException($"not valid JSON: {e.Message}", path); }
-        var node = config?["chat_template"];
-        // The template is a string, or a list of named templates of which "default" is the chat one.
-        var template = node switch
-        {
-            JsonValue v when v.TryGetValue<string>(out var s) => s,
-            JsonArray a => a.OfType<JsonObject>().FirstOrDefault(t => (string?)t["name"] == "default")?["template"]?.GetValue<string>(),
-            _ => null,
-        };
-        return template is null ? Plain : FromJinja(template);
+        var template = TemplateText(config?["chat_template"]);
+        return template is null ? Plain : FromJinja(template, SpecialTokensOf(config));
     }
 
-    /// <summary>Recognises a Jinja chat template; anything that is not ChatML renders plainly.</summary>
-    public static ChatTemplate FromJinja(string template)
+    /// <summary>The chat template of a tokenizer_config.json value: a string, or a list of named templates of which "default" is the chat one.</summary>
+    public static string? TemplateText(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonArray a => a.OfType<JsonObject>().FirstOrDefault(t => (string?)t["name"] == "default")?["template"]?.GetValue<string>(),
+        _ => null,
+    };
+
+    /// <summary>bos/eos/unk/pad tokens of a tokenizer_config.json (a string or an AddedToken object each), as the template sees them.</summary>
+    public static IReadOnlyDictionary<string, string> SpecialTokensOf(JsonNode? config)
+    {
+        var tokens = new Dictionary<string, string>();
+        foreach (var name in new[] { "bos_token", "eos_token", "unk_token", "pad_token" })
+        {
+            var text = config?[name] switch { JsonValue v when v.TryGetValue<string>(out var s) => s, JsonObject o => o["content"]?.GetValue<string>(), _ => null };
+            if (text is not null) tokens[name] = text;
+        }
+        return tokens;
+    }
+
+    /// <summary>A Jinja chat template; one the subset cannot parse falls back to the ChatML recogniser or plain text.</summary>
+    public static ChatTemplate FromJinja(string template, IReadOnlyDictionary<string, string>? specialTokens = null)
+    {
+        var recognised = Recognise(template);
+        try
+        {
+            return new ChatTemplate(ChatTemplateKind.Jinja, recognised.DefaultSystem, TurnEnds.FirstOrDefault(template.Contains))
+            {
+                Jinja = JinjaTemplate.Parse(template),
+                SpecialTokens = specialTokens ?? new Dictionary<string, string>(),
+            };
+        }
+        catch (BadInputException e)
+        {
+            return recognised with { TemplateError = e.Message };
+        }
+    }
+
+    /// <summary>The ChatML recogniser (templates with &lt;|im_start|&gt; and &lt;|im_end|&gt;); anything else renders plainly.</summary>
+    static ChatTemplate Recognise(string template)
     {
         if (!template.Contains("<|im_start|>") || !template.Contains("<|im_end|>")) return Plain;
         // A literal system turn inside the template is the default system message (SmolLM2: "You are a helpful AI ...").
@@ -54,6 +98,8 @@ public sealed record ChatTemplate(ChatTemplateKind Kind, string? DefaultSystem, 
         var text = new StringBuilder();
         switch (Kind)
         {
+            case ChatTemplateKind.Jinja when Jinja is not null:
+                return Jinja.RenderChat(turns, addGenerationPrompt, SpecialTokens);
             case ChatTemplateKind.ChatMl:
                 if (DefaultSystem is not null && (turns.Count == 0 || turns[0].Role != "system"))
                     text.Append("<|im_start|>system\n").Append(DefaultSystem).Append("<|im_end|>\n");
@@ -69,4 +115,4 @@ public sealed record ChatTemplate(ChatTemplateKind Kind, string? DefaultSystem, 
     }
 }
 
-public enum ChatTemplateKind { Plain, ChatMl }
+public enum ChatTemplateKind { Plain, ChatMl, Jinja }

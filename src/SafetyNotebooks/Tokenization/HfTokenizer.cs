@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
+using SafetyNotebooks.Decoding;
+using SafetyNotebooks.Tokenization.ChatTemplates;
 
 namespace SafetyNotebooks.Tokenization;
 
@@ -21,6 +23,10 @@ public sealed class HfTokenizer : ITextTokenizer
     readonly Dictionary<string, int> vocab;
     readonly Dictionary<int, string> idToToken;
     readonly HashSet<int> specialIds;
+    // With a normalizer, added tokens are matched around it (NormalizedEncoding) and the rest goes to plainBpe.
+    readonly NormalizedEncoding? normalized;
+    readonly BpeTokenizer? plainBpe;
+    JinjaTemplate? parsedChatTemplate;
 
     public IReadOnlyList<AddedToken> AddedTokens { get; }
 
@@ -50,8 +56,9 @@ public sealed class HfTokenizer : ITextTokenizer
         var model = json["model"] as JsonObject ?? throw new BadInputException("missing model", source, "model");
         var type = model["type"]?.GetValue<string>();
         if (type != "BPE") throw new BadInputException("only byte-level BPE tokenizers are supported", source, "model.type", type ?? "null");
-        if (json["normalizer"] is JsonObject norm)
-            throw new BadInputException("normalizers are not supported", source, "normalizer.type", norm["type"]?.ToString() ?? "?");
+        if (model["byte_fallback"]?.GetValue<bool>() == true)
+            throw new BadInputException("SentencePiece-style BPE (byte_fallback) is not supported, only byte-level BPE", source, "model.byte_fallback", "true");
+        normalized = HfNormalizer.FromJson(json["normalizer"], source) is { } normalizer ? NormalizedEncoding.Create(normalizer, json["added_tokens"]) : null;
         vocab = (model["vocab"] as JsonObject ?? throw new BadInputException("missing", source, "model.vocab"))
             .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>(), StringComparer.Ordinal);
         var merges = (model["merges"] as JsonArray ?? []).Select(m => m switch
@@ -79,6 +86,8 @@ public sealed class HfTokenizer : ITextTokenizer
             SpecialTokens = specials.Count == 0 ? null : specials,
             PreTokenizer = new HfPreTokenizer(steps, AddedTokens),
         });
+        if (normalized is not null)
+            plainBpe = BpeTokenizer.Create(new BpeOptions(vocab) { Merges = merges, ByteLevel = true, PreTokenizer = new HfPreTokenizer(steps, []) });
 
         static string? TokenText(JsonNode? n) => n switch { JsonValue v => v.GetValue<string>(), JsonObject o => o["content"]?.GetValue<string>(), _ => null };
         BosToken = TokenText(config?["bos_token"]);
@@ -138,7 +147,9 @@ public sealed class HfTokenizer : ITextTokenizer
 
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
     {
-        var ids = bpe.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false);
+        var ids = normalized is null
+            ? bpe.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false)
+            : normalized.Encode(text, piece => plainBpe!.EncodeToIds(piece, considerPreTokenization: true, considerNormalization: false));
         if (!addSpecialTokens || (!AddBos && !AddEos)) return ids;
         var result = new List<int>(ids.Count + 2);
         if (AddBos && BosId is { } b) result.Add(b);
@@ -153,6 +164,21 @@ public sealed class HfTokenizer : ITextTokenizer
         foreach (var id in list)
             if (!idToToken.ContainsKey(id)) throw new ArgumentOutOfRangeException(nameof(ids), id, $"id is outside the vocabulary (size {VocabSize})");
         return bpe.Decode(list, considerSpecialTokens: true);
+    }
+
+    /// <summary>
+    /// Renders a conversation with the tokenizer's chat template as Hugging Face's <c>apply_chat_template(...,
+    /// tokenize=False)</c> does (bos_token and eos_token from tokenizer_config.json). A template outside the supported
+    /// Jinja subset, or one that calls <c>raise_exception</c>, is a <see cref="BadInputException"/> naming the position.
+    /// </summary>
+    public string ApplyChatTemplate(IReadOnlyList<ChatTurn> messages, bool addGenerationPrompt = true)
+    {
+        var template = ChatTemplate ?? throw new BadInputException("the tokenizer has no chat template", "tokenizer_config.json", "chat_template");
+        parsedChatTemplate ??= JinjaTemplate.Parse(template);
+        var tokens = new Dictionary<string, string>();
+        if (BosToken is not null) tokens["bos_token"] = BosToken;
+        if (EosToken is not null) tokens["eos_token"] = EosToken;
+        return parsedChatTemplate.RenderChat(messages, addGenerationPrompt, tokens);
     }
 
     public int? TokenToId(string token) =>

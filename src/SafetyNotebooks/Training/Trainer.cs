@@ -44,6 +44,7 @@ public static class Trainer
         var order = new BlockOrder(data.BlockCount, config.Seed, run.Shuffle);
         var log = new List<TrainLogEntry>();
         var startStep = 0;
+        if (run.OutputDir is not null) TrainCheckpoint.RemoveLeftovers(run.OutputDir);
         if (run.Resume)
         {
             if (run.OutputDir is null) throw new BadInputException("resume needs an output folder", "output");
@@ -197,6 +198,19 @@ public static class TrainCheckpoint
         if (Directory.Exists(final)) Directory.Move(final, old);
         Directory.Move(staging, final);
         if (Directory.Exists(old)) Directory.Delete(old, true);
+    }
+
+    /// <summary>
+    /// Removes what a killed run leaves behind: half-written checkpoint folders and temporary files (".NAME.PID.GUID.tmp"),
+    /// and the previous checkpoint when the new one is complete. Only one run writes to an output folder at a time.
+    /// </summary>
+    public static void RemoveLeftovers(string outputDir)
+    {
+        if (!Directory.Exists(outputDir)) return;
+        foreach (var d in Directory.EnumerateDirectories(outputDir, ".*.tmp")) Directory.Delete(d, true);
+        foreach (var f in Directory.EnumerateFiles(outputDir, ".*.tmp")) File.Delete(f);
+        var final = Path.Combine(outputDir, Trainer.CheckpointFolder);
+        if (File.Exists(Path.Combine(final, "trainer_state.json")) && Directory.Exists(final + ".old")) Directory.Delete(final + ".old", true);
     }
 
     /// <summary>Loads the latest complete checkpoint into the model and optimizer; returns its step (0 when there is none).</summary>

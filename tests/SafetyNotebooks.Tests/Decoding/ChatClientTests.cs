@@ -9,16 +9,18 @@ public class ChatClientTests
         "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
     [Fact]
-    public void ChatMl_template_is_recognised_with_its_default_system_message()
+    public void ChatMl_template_renders_with_its_default_system_message()
     {
         var template = ChatTemplate.FromJinja(SmolLm2Template);
-        Assert.Equal(ChatTemplateKind.ChatMl, template.Kind);
+        Assert.Equal(ChatTemplateKind.Jinja, template.Kind);
+        Assert.Equal("<|im_end|>", template.EndOfTurn);
         Assert.Equal(
             "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
             template.Render([new ChatTurn("user", "Hi")]));
         Assert.Equal("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
             template.Render([new ChatTurn("system", "Be brief."), new ChatTurn("user", "Hi")]));
-        Assert.Equal(ChatTemplateKind.Plain, ChatTemplate.FromJinja("{{ bos_token }}{% for m in messages %}[INST] {{ m['content'] }} [/INST]{% endfor %}").Kind);
+        Assert.Equal("<s>[INST] Hi [/INST]", ChatTemplate.FromJinja("{{ bos_token }}{% for m in messages %}[INST] {{ m['content'] }} [/INST]{% endfor %}",
+            new Dictionary<string, string> { ["bos_token"] = "<s>" }).Render([new ChatTurn("user", "Hi")]));
     }
 
     [Fact]
@@ -27,7 +29,7 @@ public class ChatClientTests
         var dir = Foundation.TestDirs.Fresh();
         Assert.Equal(ChatTemplate.Plain, ChatTemplate.FromModelDirectory(dir));
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), System.Text.Json.JsonSerializer.Serialize(new { chat_template = SmolLm2Template }));
-        Assert.Equal(ChatTemplateKind.ChatMl, ChatTemplate.FromModelDirectory(dir).Kind);
+        Assert.Equal(ChatTemplateKind.Jinja, ChatTemplate.FromModelDirectory(dir).Kind);
         Assert.Equal("user: Hi\nassistant:", ChatTemplate.Plain.Render([new ChatTurn("user", "Hi")]));
     }
 
