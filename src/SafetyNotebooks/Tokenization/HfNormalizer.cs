@@ -160,19 +160,20 @@ public sealed record BertNormalizer(BertNormalization Options) : HfNormalizer
 /// <c>normalized: true</c> added tokens are matched in it by their normalized content (so with a "▁" prefix normalizer,
 /// "cat" is found as "▁cat"), and the rest goes to the model without any added-token matching.
 /// </summary>
-public sealed record NormalizedEncoding(HfNormalizer Normalizer, Regex? RawPattern, IReadOnlyDictionary<string, int> RawIds,
-    Regex? NormalizedPattern, IReadOnlyDictionary<string, int> NormalizedIds)
+public sealed record NormalizedEncoding(HfNormalizer Normalizer, Regex? RawPattern, IReadOnlyDictionary<string, AddedToken> RawIds,
+    Regex? NormalizedPattern, IReadOnlyDictionary<string, AddedToken> NormalizedIds)
 {
     /// <summary>From tokenizer.json's <c>added_tokens</c> (<c>normalized</c> defaults to <c>!special</c>, as in tokenizers).</summary>
     public static NormalizedEncoding Create(HfNormalizer normalizer, JsonNode? addedTokens)
     {
         var tokens = (addedTokens as JsonArray ?? []).OfType<JsonObject>().Select(a => (
-            Content: a["content"]!.GetValue<string>(), Id: a["id"]!.GetValue<int>(),
+            Token: new AddedToken(a["id"]!.GetValue<int>(), a["content"]!.GetValue<string>(), a["special"]?.GetValue<bool>() ?? false,
+                a["lstrip"]?.GetValue<bool>() ?? false, a["rstrip"]?.GetValue<bool>() ?? false),
             Normalized: a["normalized"]?.GetValue<bool>() ?? !(a["special"]?.GetValue<bool>() ?? false))).ToList();
-        static Dictionary<string, int> Ids(IEnumerable<(string Content, int Id)> pairs) =>
-            pairs.Where(p => p.Content.Length > 0).GroupBy(p => p.Content, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Id, StringComparer.Ordinal);
-        var raw = Ids(tokens.Where(t => !t.Normalized).Select(t => (t.Content, t.Id)));
-        var normalized = Ids(tokens.Where(t => t.Normalized).Select(t => (normalizer.Apply(t.Content), t.Id)));
+        static Dictionary<string, AddedToken> Ids(IEnumerable<(string Content, AddedToken Token)> pairs) =>
+            pairs.Where(p => p.Content.Length > 0).GroupBy(p => p.Content, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Token, StringComparer.Ordinal);
+        var raw = Ids(tokens.Where(t => !t.Normalized).Select(t => (t.Token.Content, t.Token)));
+        var normalized = Ids(tokens.Where(t => t.Normalized).Select(t => (normalizer.Apply(t.Token.Content), t.Token)));
         return new(normalizer, Pattern(raw.Keys), raw, Pattern(normalized.Keys), normalized);
     }
 
@@ -194,16 +195,24 @@ public sealed record NormalizedEncoding(HfNormalizer Normalizer, Regex? RawPatte
         return ids;
     }
 
-    /// <summary>Appends the id of every match of <paramref name="pattern"/> and hands the non-empty gaps to <paramref name="gap"/>, in order.</summary>
-    static void Split(string text, Regex? pattern, IReadOnlyDictionary<string, int> idOf, List<int> ids, Action<string> gap)
+    /// <summary>
+    /// Appends the id of every match of <paramref name="pattern"/> and hands the non-empty gaps to <paramref name="gap"/>,
+    /// in order; a token with lstrip (rstrip) swallows the whitespace on its left (right), as in <see cref="HfPreTokenizer"/>.
+    /// </summary>
+    static void Split(string text, Regex? pattern, IReadOnlyDictionary<string, AddedToken> idOf, List<int> ids, Action<string> gap)
     {
         var at = 0;
         if (pattern is not null)
             for (var m = pattern.Match(text); m.Success; m = m.NextMatch())
             {
-                if (m.Index > at) gap(text[at..m.Index]);
-                ids.Add(idOf[m.Value]);
+                if (m.Index < at) continue;
+                var token = idOf[m.Value];
+                var left = m.Index;
+                if (token.Lstrip) while (left > at && char.IsWhiteSpace(text[left - 1])) left--;
+                if (left > at) gap(text[at..left]);
+                ids.Add(token.Id);
                 at = m.Index + m.Length;
+                if (token.Rstrip) while (at < text.Length && char.IsWhiteSpace(text[at])) at++;
             }
         if (at < text.Length) gap(text[at..]);
     }

@@ -87,7 +87,7 @@ public sealed class HfTokenizer : ITextTokenizer
             PreTokenizer = new HfPreTokenizer(steps, AddedTokens),
         });
         if (normalized is not null)
-            plainBpe = BpeTokenizer.Create(new BpeOptions(vocab) { Merges = merges, ByteLevel = true, PreTokenizer = new HfPreTokenizer(steps, []) });
+            plainBpe = BpeTokenizer.Create(new BpeOptions(vocab) { Merges = merges, ByteLevel = true, PreTokenizer = new HfPreTokenizer(steps, Array.Empty<AddedToken>()) });
 
         static string? TokenText(JsonNode? n) => n switch { JsonValue v => v.GetValue<string>(), JsonObject o => o["content"]?.GetValue<string>(), _ => null };
         BosToken = TokenText(config?["bos_token"]);

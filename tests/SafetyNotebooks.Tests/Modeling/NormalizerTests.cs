@@ -80,6 +80,32 @@ public class NormalizerTests
     }
 
     [Fact]
+    public void Lstrip_and_rstrip_added_tokens_swallow_whitespace_with_and_without_a_normalizer_like_hugging_face()
+    {
+        foreach (var normalizer in new JsonNode?[] { null, N("Lowercase") })
+        {
+            var json = TokenizerTests.SmolLikeJson();
+            json["normalizer"] = normalizer;
+            var added = json["added_tokens"]!.AsArray();
+            var next = added.Max(a => a!["id"]!.GetValue<int>()) + 1;
+            next = Math.Max(next, json["model"]!["vocab"]!.AsObject().Max(kv => kv.Value!.GetValue<int>()) + 1);
+            JsonObject Token(int id, string content, bool l, bool r) => new()
+            {
+                ["id"] = id, ["content"] = content, ["special"] = true, ["normalized"] = false, ["lstrip"] = l, ["rstrip"] = r, ["single_word"] = false,
+            };
+            added.Add(Token(next, "<L>", true, false));
+            added.Add(Token(next + 1, "<R>", false, true));
+            added.Add(Token(next + 2, "<LR>", true, true));
+            var dir = Foundation.TestDirs.Fresh();
+            File.WriteAllText(Path.Combine(dir, "tokenizer.json"), json.ToJsonString());
+            var ours = HfTokenizer.Load(dir);
+            using var hf = new Tokenizers.DotNet.Tokenizer(vocabPath: Path.Combine(dir, "tokenizer.json"));
+            foreach (var text in new[] { "the cat  <L>  world", "hello <R>  is\n<LR>\t the", "<L> x <R>", "  <LR><L> <R>  " })
+                Assert.True(hf.Encode(text).Select(i => (int)i).SequenceEqual(ours.Encode(text)), $"{normalizer?["type"]} '{text}': hf [{string.Join(",", hf.Encode(text))}] ours [{string.Join(",", ours.Encode(text))}]");
+        }
+    }
+
+    [Fact]
     public void Special_tokens_are_matched_in_the_raw_text_before_normalization()
     {
         var json = TokenizerTests.SmolLikeJson();
