@@ -1,5 +1,6 @@
 using System.Reflection;
 using Parquet;
+using Parquet.Data;
 using Parquet.Schema;
 
 namespace SafetyNotebooks.Data;
@@ -33,18 +34,44 @@ public static class ParquetValues
         var type = LogicalType(field);
         if (type == typeof(string))
         {
-            var s = new string?[rows];
-            await rg.ReadAsync(field, s.AsMemory(), null, ct);
-            return s;
+            using var raw = await rg.ReadRawColumnDataBaseAsync(field, ct);
+            return Expand((RawColumnData<ReadOnlyMemory<char>>)raw, field, rows, static v => new string(v.Span));
         }
         if (type == typeof(byte[]))
         {
-            var b = new byte[]?[rows];
-            await rg.ReadAsync(field, b.AsMemory(), null, ct);
-            return b;
+            using var raw = await rg.ReadRawColumnDataBaseAsync(field, ct);
+            return Expand((RawColumnData<ReadOnlyMemory<byte>>)raw, field, rows, static v => v.ToArray());
         }
         var method = (field.IsNullable ? ReadNullableMethod : ReadRequiredMethod).MakeGenericMethod(field.ClrType);
         return await (Task<Array>)method.Invoke(null, [rg, field, rows, ct])!;
+    }
+
+    // Strings and binary are expanded from the raw values and definition levels, not with Parquet.Net 6.1's
+    // ReadAsync(Memory<string?>): inside a struct that is present, that call returns a null member as "" or, after
+    // another column was read, as a stale value of that column (e.g. the document text for a null metadata.url).
+    // A value is present exactly where its definition level is the field's maximum (flat columns only); the raw
+    // values hold the present ones in row order (the span may be longer: the tail is buffer, not data).
+    static T?[] Expand<TRaw, T>(RawColumnData<TRaw> raw, DataField field, int rows, Func<TRaw, T> convert) where TRaw : struct where T : class
+    {
+        var result = new T?[rows];
+        var values = raw.Values;
+        if (field.MaxDefinitionLevel == 0)
+        {
+            if (values.Length < rows) throw new InvalidDataException($"expected {rows} values, got {values.Length}");
+            for (var i = 0; i < rows; i++) result[i] = convert(values[i]);
+            return result;
+        }
+        var levels = raw.DefinitionLevels;
+        if (levels.Length != rows) throw new InvalidDataException($"expected {rows} definition levels, got {levels.Length}");
+        var max = field.MaxDefinitionLevel;
+        var k = 0;
+        for (var i = 0; i < rows; i++)
+            if (levels[i] == max)
+            {
+                if (k == values.Length) throw new InvalidDataException($"{values.Length} values for more defined rows");
+                result[i] = convert(values[k++]);
+            }
+        return result;
     }
 
     internal static async Task WriteAsync(ParquetRowGroupWriter rg, DataField field, Array values, CancellationToken ct)
