@@ -106,7 +106,11 @@ public static partial class Experiments
     {
         seed = r.Options.Seed,
         direction_holds = r.DirectionHolds,
-        asr = r.Attacks.Select(a => new { system = a.System, asr = a.Asr.Pooled.Asr.Value, ci95 = new[] { a.Asr.Pooled.Asr.Lower, a.Asr.Pooled.Asr.Upper }, n = a.Asr.Pooled.N, seconds = a.Seconds }),
+        asr = r.Attacks.Select(a => new
+        {
+            system = a.System, asr = a.Asr.Pooled.Asr.Value, ci95 = new[] { a.Asr.Pooled.Asr.Lower, a.Asr.Pooled.Asr.Upper }, n = a.Asr.Pooled.N, seconds = a.Seconds,
+            by_source = a.Asr.BySource.OrderBy(s => s.Key, StringComparer.Ordinal).ToDictionary(s => s.Key, s => new { asr = s.Value.Asr.Value, ci95 = new[] { s.Value.Asr.Lower, s.Value.Asr.Upper }, n = s.Value.N }),
+        }),
         mcnemar = r.PairedTests.Select(p => new { pair = p.Name, only_first = p.Test.OnlyFirst, only_second = p.Test.OnlySecond, exact_p = p.Test.ExactP }),
         classifier = new { held_out = r.Scored.ClassifierTraining.Final, corpus_vs_truth = r.Scored.AgreementWithTruth },
         synthetic = new { rephrased = r.Synthetic.Rephrased.Count, refusals = r.Synthetic.Refusals.Count, moral = r.Synthetic.MoralLessons.Count, rejected = r.Synthetic.Rejected },

@@ -54,6 +54,21 @@ public static class MiniatureReport
         foreach (var a in r.Attacks)
             sb.Append($"<tr><td>{Enc(a.System)}</td><td>{F(a.Asr.Pooled.Asr.Value)}</td><td>[{F(a.Asr.Pooled.Asr.Lower)}, {F(a.Asr.Pooled.Asr.Upper)}]</td><td>{a.Asr.Pooled.N}</td><td>{a.Seconds:0.0}</td><td>{a.Cost.ForwardPasses}</td></tr>");
         sb.Append("</table>");
+        var sources = r.Attacks.SelectMany(a => a.Asr.BySource.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (sources.Count > 1)
+        {
+            sb.Append("<p>By prompt phrasing (<code>source_dataset</code>): ASR [95% CI], n</p><table><tr><th>system</th>");
+            foreach (var src in sources) sb.Append("<th>").Append(Enc(src)).Append("</th>");
+            sb.Append("</tr>");
+            foreach (var a in r.Attacks)
+            {
+                sb.Append("<tr><td>").Append(Enc(a.System)).Append("</td>");
+                foreach (var src in sources)
+                    sb.Append(a.Asr.BySource.TryGetValue(src, out var e) ? $"<td>{F(e.Asr.Value)} [{F(e.Asr.Lower)}, {F(e.Asr.Upper)}], {e.N}</td>" : "<td>–</td>");
+                sb.Append("</tr>");
+            }
+            sb.Append("</table>");
+        }
         sb.Append("<p>Expected direction (paper): standard &gt; safety &gt; safety + Safe Beam. Observed: ")
           .Append(r.DirectionHolds ? "<b class=\"ok\">holds</b>" : "<b class=\"bad\">does not hold</b>").Append(".</p>");
         sb.Append("<table><tr><th>paired comparison (McNemar)</th><th>only first harmful</th><th>only second harmful</th><th>exact p</th></tr>");
@@ -70,7 +85,7 @@ public static class MiniatureReport
             sb.Append($"<tr><td>paper: {Enc(row.Model)} ({Enc(row.Type)})</td><td>{(row.F1 is { } f ? F(f) : "–")}</td><td>{F(row.RecallAt1)}</td><td>{F(row.RecallAt3)}</td></tr>");
         sb.Append("</table>");
 
-        sb.Append("<h2>Data</h2><table><tr><th>mixture</th><th>documents</th><th>bytes</th></tr>")
+        sb.Append("<h2>Data</h2><table><tr><th>mixture</th><th>documents</th><th>characters</th></tr>")
           .Append($"<tr><td>standard (raw corpus)</td><td>{r.Mixtures.Standard.Count}</td><td>{r.Mixtures.Standard.Sum(t => (long)t.Length)}</td></tr>")
           .Append($"<tr><td>safety (score 0 + rephrased + refusals + moral + tagged unsafe)</td><td>{r.Mixtures.Safety.Count}</td><td>{r.Mixtures.Safety.Sum(t => (long)t.Length)}</td></tr></table>")
           .Append($"<p>Synthetic counterparts: {r.Synthetic.Rephrased.Count} rephrased, {r.Synthetic.Refusals.Count} refusals, {r.Synthetic.MoralLessons.Count} moral lessons; {r.Synthetic.Rejected} rejected by quality checks, {r.Synthetic.Failed} failed.</p>");
