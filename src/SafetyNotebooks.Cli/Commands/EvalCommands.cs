@@ -175,11 +175,7 @@ public static class EvalCommands
         return ((prompt, _) => Task.FromResult(byPrompt[prompt].Dequeue()), $"generations from {path}");
     }
 
-    /// <summary>
-    /// A generator over a local model folder: the prompt is encoded as Hugging Face generate would (special tokens
-    /// added), decoded with the chosen strategy until EOS or <paramref name="maxNewTokens"/>, and returned as text.
-    /// Sampling uses the same seed for every prompt, so a generation does not depend on the prompt's position or on resuming.
-    /// </summary>
+    /// <summary>A generator over a local model folder (<see cref="LocalGeneration"/>) and its description.</summary>
     static (TextGenerator, string) CreateGenerator(string? modelDir, string strategy, int maxNewTokens, long seed, int? tagId, string? device)
     {
         if (modelDir is null) throw new BadInputException("pass --model DIR (with --strategy) or --generations PATH", "--model");
@@ -188,33 +184,8 @@ public static class EvalCommands
         if (strategy is not ("greedy" or "sample" or "beam" or "safe-beam")) throw new BadInputException("expected greedy, sample, beam or safe-beam", "--strategy", value: strategy);
         if (tagId is not null && strategy != "safe-beam") throw new BadInputException("only applies to --strategy safe-beam", "--tag-id", value: strategy);
         var local = LoadModel(modelDir, device);
-        var tokenizer = local.Tokenizer!;
-        var vocab = local.Model.VocabSize;
-        DecodingStrategy decoding = strategy switch
-        {
-            "greedy" => new GreedyDecoding(),
-            "sample" => new SampledDecoding(seed),
-            "beam" => new BeamDecoding(),
-            _ => new SafeBeamDecoding(TagId(tagId, tokenizer, vocab, modelDir)),
-        };
-        var stopping = new Stopping(maxNewTokens, local.EosTokenIds);
-        TextGenerator generate = (prompt, cancel) => Task.Run(() =>
-        {
-            var ids = tokenizer.Encode(prompt, addSpecialTokens: true);
-            if (ids.Count == 0) throw new BadInputException("the prompt has no tokens", "--prompts", value: prompt);
-            var result = decoding.Run(local.Model, ids, stopping);
-            return tokenizer.Decode(result.Tokens.Where(t => !stopping.EosTokenIds.Contains(t)), skipSpecialTokens: true);
-        }, cancel);
-        return (generate, $"{strategy} decoding of {local.Name} ({maxNewTokens} new tokens at most{(decoding is SafeBeamDecoding s ? $", tag id {s.TagTokenId}" : "")})");
-    }
-
-    /// <summary>The harmfulness tag's id: --tag-id when given, else the tokenizer's &lt;potentially_unsafe_content&gt; token.</summary>
-    static int TagId(int? given, ITextTokenizer tokenizer, long vocab, string dir)
-    {
-        if (given is { } id)
-            return id >= 0 && id < vocab ? id : throw new BadInputException($"not in the vocabulary (size {vocab})", "--tag-id", value: id.ToString(CultureInfo.InvariantCulture));
-        return tokenizer.TokenToId(ByteLevelTokenizer.HarmfulnessTag)
-            ?? throw new BadInputException($"the tokenizer of {dir} has no {ByteLevelTokenizer.HarmfulnessTag} token; pass --tag-id ID", "--tag-id");
+        var decoding = LocalGeneration.Strategy(strategy, seed, tagId, local);
+        return (LocalGeneration.Generator(local, decoding, maxNewTokens), LocalGeneration.Describe(local, decoding, strategy, maxNewTokens));
     }
 
     /// <summary>Loads a Llama model folder with its tokenizer (required: prompts and choices are text).</summary>

@@ -1,27 +1,70 @@
+using SafetyNotebooks.Miniature;
+
 namespace SafetyNotebooks.Cli.Commands;
 
-/// <summary>The <c>reproduce --profile paper</c> stages: artifact inventory, launch plan, next steps.</summary>
+/// <summary>The <c>reproduce --profile paper</c> stages: artifact inventory, launch plan, what the cache allows to run, next steps.</summary>
 public static class PaperProfile
 {
-    public static Task<List<(string Stage, double Seconds, string Outputs, bool Ok)>> RunAsync(string outDir, TextWriter output, bool json, CancellationToken cancel)
+    /// <summary><paramref name="settings"/>: <c>--set</c> overrides of <see cref="PaperProfileOptions"/> (attack_prompts, max_new_tokens, beams, candidates, judge_threshold, run).</summary>
+    public static async Task<List<(string Stage, double Seconds, string Outputs, bool Ok)>> RunAsync(string outDir, PaperProfileOptions options, TextWriter output, bool json, CancellationToken cancel)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var r = Experiments.PaperProfile(outDir);
+        var r = await Progress.RunAsync("paper profile", json, output, (IProgress<double> p) =>
+            Experiments.PaperProfileAsync(outDir, options, progress: new SyncProgress<(string Stage, double Fraction)>(s => p.Report(s.Fraction)), ct: cancel));
         if (json)
-            Cli.WriteJson(output, new { artifacts = r.Artifacts, plan = r.PlanDirectory, next_steps = r.NextSteps });
+            Cli.WriteJson(output, new
+            {
+                artifacts = r.Artifacts, plan = r.PlanDirectory, next_steps = r.NextSteps,
+                attack = r.Attack is { } a ? new
+                {
+                    model = a.Model, safe_beam_skipped = a.SafeBeamSkipped,
+                    systems = a.Systems.Select(s => new { system = s.System, asr = s.Report.Pooled.Asr.Value, ci95 = new[] { s.Report.Pooled.Asr.Lower, s.Report.Pooled.Asr.Upper }, n = s.Report.Pooled.N, output = s.OutputDir }),
+                    mcnemar = a.Paired is { } m ? new { only_beam = m.OnlyFirst, only_safe_beam = m.OnlySecond, exact_p = m.ExactP } : null,
+                } : null,
+            });
         else
         {
             output.WriteLine("Released artifacts in the Hugging Face cache:");
             foreach (var a in r.Artifacts)
                 output.WriteLine($"  {(a.Complete ? "ok     " : "missing")} {a.RepoId,-58} {a.FilesPresent} files ok, {a.FilesMissing} missing, {a.FilesMismatched} checksum mismatches");
             output.WriteLine($"Launch plan of the paper's pretraining run: {r.PlanDirectory}");
+            if (r.Attack is { } attack)
+                foreach (var s in attack.Systems)
+                    output.WriteLine($"ASR {attack.Model} · {s.System,-10} {s.Report.Pooled.Asr.Value,6:P1}  95% CI [{s.Report.Pooled.Asr.Lower:P1}, {s.Report.Pooled.Asr.Upper:P1}]  n={s.Report.Pooled.N}");
             foreach (var s in r.NextSteps) output.WriteLine("  - " + s);
         }
         var present = r.Artifacts.Count(a => a.Complete);
-        return Task.FromResult(new List<(string, double, string, bool)>
+        var stages = new List<(string, double, string, bool)>
         {
             ($"artifact inventory ({present}/{r.Artifacts.Count} complete)", sw.Elapsed.TotalSeconds, "Hugging Face cache", true),
             ("launch plan (SmolLM2-1.7B, 600B tokens, 4×8 H100)", 0, r.PlanDirectory, true),
-        });
+        };
+        if (r.Attack is { } run)
+            stages.Add(($"attack {run.Model}: {string.Join(" vs ", run.Systems.Select(s => s.System))}", 0, Path.GetDirectoryName(run.Systems[0].OutputDir)!, true));
+        return stages;
+    }
+
+    /// <summary>The paper profile's options from the command line.</summary>
+    public static PaperProfileOptions Options(long? seed, string? device, IEnumerable<string> settings)
+    {
+        var o = new PaperProfileOptions(Seed: seed ?? 0, Device: device);
+        foreach (var s in settings)
+        {
+            var eq = s.IndexOf('=');
+            if (eq <= 0) throw new BadInputException("expected name=value", "--set", value: s);
+            var (name, value) = (s[..eq].Trim().Replace("-", "_"), s[(eq + 1)..].Trim());
+            int Int() => int.TryParse(value, out var v) ? v : throw new BadInputException("not an integer", "--set", name, value);
+            o = name switch
+            {
+                "attack_prompts" => o with { AttackPrompts = Int() },
+                "max_new_tokens" => o with { MaxNewTokens = Int() },
+                "beams" => o with { Beams = Int() },
+                "candidates" => o with { Candidates = Int() },
+                "judge_threshold" => o with { JudgeThreshold = double.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : throw new BadInputException("not a number", "--set", name, value) },
+                "run" => o with { Run = bool.TryParse(value, out var b) ? b : throw new BadInputException("expected true or false", "--set", name, value) },
+                _ => throw new BadInputException("unknown paper-profile option (known: attack_prompts, max_new_tokens, beams, candidates, judge_threshold, run)", "--set", name, value),
+            };
+        }
+        return o;
     }
 }

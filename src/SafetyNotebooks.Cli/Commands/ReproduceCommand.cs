@@ -14,7 +14,7 @@ public static class ReproduceCommand
 {
     public static readonly Option<int?> SeedOption = new("--seed") { Description = "Seed of every random choice (default 0)" };
     public static readonly Option<bool> QuickOption = new("--quick") { Description = "A seconds-long smoke version of the miniature (too small to show the effects)" };
-    public static readonly Option<string[]> SetOption = new("--set") { Description = "Override a size of the miniature, e.g. --set train_steps=200 --set prompts=96 (repeatable; names as in MiniatureOptions, snake_case)" };
+    public static readonly Option<string[]> SetOption = new("--set") { Description = "Override a size, repeatable: the miniature's (--set train_steps=200 --set prompts=96; names of MiniatureOptions in snake_case) or, with --profile paper, attack_prompts, max_new_tokens, beams, candidates, judge_threshold, run=false" };
 
     public static Command Build()
     {
@@ -34,7 +34,8 @@ public static class ReproduceCommand
 
             if (parse.GetValue(profile) == "paper")
             {
-                var paper = await PaperProfile.RunAsync(outDir, output, json, cancel);
+                var paperOptions = PaperProfile.Options(parse.GetValue(SeedOption), parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(SetOption) ?? []);
+                var paper = await PaperProfile.RunAsync(outDir, paperOptions, output, json, cancel);
                 stages.AddRange(paper);
             }
             else
