@@ -10,14 +10,14 @@ public static class MiniatureCommands
     {
         var output = new Option<string>("--output") { Description = "Output folder (report.html and miniature/)", DefaultValueFactory = _ => "artifacts" };
         var command = new Command("paper-in-miniature", "The whole paper on the toy world: scores, synthetic data, tags, two pretraining runs, attacks, ASR (notebook 08)")
-            { output, ReproduceCommand.SetOption, ReproduceCommand.SeedOption, ReproduceCommand.QuickOption, InfoCommands.DeviceOption, Cli.JsonOption };
+            { output, ReproduceCommand.SetOption, ReproduceCommand.RubricEndpointOption, ReproduceCommand.RubricModelOption, ReproduceCommand.SeedOption, ReproduceCommand.QuickOption, InfoCommands.DeviceOption, Cli.JsonOption };
         command.SetHandler(async (parse, stdout, cancel) =>
         {
             var baseOptions = parse.GetValue(ReproduceCommand.QuickOption) ? MiniatureOptions.Quick : MiniatureOptions.Demo;
             var options = (baseOptions with { Output = parse.GetValue(output)!, Seed = parse.GetValue(ReproduceCommand.SeedOption) ?? baseOptions.Seed, Device = parse.GetValue(InfoCommands.DeviceOption) })
                 .With(parse.GetValue(ReproduceCommand.SetOption) ?? []);
             var json = parse.GetValue(Cli.JsonOption);
-            var result = await ReproduceCommand.RunMiniatureAsync(options, json, stdout, cancel);
+            var result = await ReproduceCommand.RunMiniatureAsync(options, json, stdout, cancel, ReproduceCommand.RubricJudge(parse, stdout, json));
             if (json) Cli.WriteJson(stdout, Experiments.Summary(result));
             else
             {

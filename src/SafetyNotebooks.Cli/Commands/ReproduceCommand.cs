@@ -1,3 +1,5 @@
+using SafetyNotebooks.Scoring;
+using Microsoft.Extensions.AI;
 using System.CommandLine;
 using System.Diagnostics;
 using SafetyNotebooks.Miniature;
@@ -14,6 +16,8 @@ public static class ReproduceCommand
 {
     public static readonly Option<int?> SeedOption = new("--seed") { Description = "Seed of every random choice (default 0)" };
     public static readonly Option<bool> QuickOption = new("--quick") { Description = "A seconds-long smoke version of the miniature (too small to show the effects)" };
+    public static readonly Option<string?> RubricEndpointOption = new("--llm-endpoint") { Description = $"OpenAI-compatible endpoint of an LLM rubric judge; its scores join the classifier's in the paper's max-ensemble (default: {LlmEndpoint.EndpointVariable}, unset = classifier only)" };
+    public static readonly Option<string?> RubricModelOption = new("--llm-model") { Description = $"Model name of the rubric judge (default: {LlmEndpoint.ModelVariable}); the key comes from {LlmEndpoint.KeyVariable} or OPENAI_API_KEY" };
     public static readonly Option<string[]> SetOption = new("--set") { Description = "Override a size, repeatable: the miniature's (--set train_steps=200 --set prompts=96; names of MiniatureOptions in snake_case) or, with --profile paper, attack_prompts, max_new_tokens, beams, candidates, judge_threshold, run=false" };
 
     public static Command Build()
@@ -23,7 +27,7 @@ public static class ReproduceCommand
         var outputDir = new Option<string>("--output") { Description = "Output folder", DefaultValueFactory = _ => "artifacts" };
         var skipNotebooks = new Option<bool>("--skip-notebooks") { Description = "Do not execute the notebooks" };
         var command = new Command("reproduce", "Run the paper's pipeline in miniature and execute every notebook into the output folder")
-            { profile, outputDir, skipNotebooks, SeedOption, QuickOption, SetOption, InfoCommands.DeviceOption, Cli.JsonOption };
+            { profile, outputDir, skipNotebooks, SeedOption, QuickOption, SetOption, RubricEndpointOption, RubricModelOption, InfoCommands.DeviceOption, Cli.JsonOption };
         command.SetHandler(async (parse, output, cancel) =>
         {
             var outDir = parse.GetValue(outputDir)!;
@@ -43,7 +47,7 @@ public static class ReproduceCommand
                 var baseOptions = parse.GetValue(QuickOption) ? MiniatureOptions.Quick : MiniatureOptions.Demo;
                 var options = (baseOptions with { Output = outDir, Seed = parse.GetValue(SeedOption) ?? baseOptions.Seed, Device = parse.GetValue(InfoCommands.DeviceOption) })
                     .With(parse.GetValue(SetOption) ?? []);
-                var result = await RunMiniatureAsync(options, json, output, cancel);
+                var result = await RunMiniatureAsync(options, json, output, cancel, RubricJudge(parse, output, json));
                 foreach (var (stage, seconds) in result.Timings) stages.Add((stage, seconds, options.WorkDir, true));
                 stages.Add(("report.html", 0, options.ReportPath, true));
                 if (!json)
@@ -83,8 +87,21 @@ public static class ReproduceCommand
             : "The paper's direction of effects (standard > safety > safety + Safe Beam) does NOT hold in this run; see the report.");
     }
 
+    /// <summary>
+    /// The LLM rubric judge of the scoring stage, when an endpoint is given (option or environment); null = classifier
+    /// only. The endpoint is printed without its key.
+    /// </summary>
+    public static IChatClient? RubricJudge(ParseResult parse, TextWriter output, bool json)
+    {
+        var url = parse.GetValue(RubricEndpointOption) ?? Environment.GetEnvironmentVariable(LlmEndpoint.EndpointVariable);
+        if (string.IsNullOrWhiteSpace(url)) return null;
+        var endpoint = LlmEndpoint.Resolve(url, parse.GetValue(RubricModelOption));
+        if (!json) output.WriteLine($"rubric judge: {endpoint} (max-ensemble with the toy classifier)");
+        return endpoint.CreateClient();
+    }
+
     /// <summary>Runs the miniature with one progress bar per stage (plain lines when not interactive).</summary>
-    public static async Task<MiniatureResult> RunMiniatureAsync(MiniatureOptions options, bool json, TextWriter output, CancellationToken cancel)
+    public static async Task<MiniatureResult> RunMiniatureAsync(MiniatureOptions options, bool json, TextWriter output, CancellationToken cancel, IChatClient? rubricJudge = null)
     {
         var names = Experiments.MiniatureStageNames;
         if (!Progress.Interactive(json))
@@ -96,7 +113,7 @@ public static class ReproduceCommand
                 last = p.Stage;
                 output.WriteLine($"[{p.Stage + 1}/{names.Count}] {names[p.Stage]}…");
             });
-            return await Experiments.PaperInMiniature(options, reporter, cancel);
+            return await Experiments.PaperInMiniature(options, reporter, cancel, rubricJudge);
         }
         MiniatureResult result = null!;
         await AnsiConsole.Progress()
@@ -110,7 +127,7 @@ public static class ReproduceCommand
                     if (!tasks[p.Stage].IsStarted) tasks[p.Stage].StartTask();
                     tasks[p.Stage].Value = Math.Clamp(p.Fraction, 0, 1);
                 });
-                result = await Task.Run(() => Experiments.PaperInMiniature(options, reporter, cancel), cancel);
+                result = await Task.Run(() => Experiments.PaperInMiniature(options, reporter, cancel, rubricJudge), cancel);
                 foreach (var t in tasks) t.Value = 1.0;
             });
         return result;

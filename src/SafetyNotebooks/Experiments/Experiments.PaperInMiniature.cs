@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using System.Diagnostics;
 using System.Text.Json;
 using SafetyNotebooks.Data;
@@ -39,9 +40,12 @@ public static partial class Experiments
     /// LLM through the real synthesis pipeline) → harmfulness tags → two tiny pretraining runs (standard: raw corpus;
     /// safety: score 0 + rephrased + refusals + moral + tagged unsafe) → completion attacks with beam search and Safe
     /// Beam Search → ASR judged by the toy judge with 95% bootstrap CIs and McNemar tests → report.html.
-    /// <paramref name="stageProgress"/> receives (stage index, fraction of that stage).
+    /// <paramref name="stageProgress"/> receives (stage index, fraction of that stage). With <paramref name="rubricJudge"/>
+    /// (an LLM, e.g. <c>LlmEndpoint.Resolve().CreateClient()</c>) the corpus is scored by the max-ensemble of the rubric
+    /// judge and the classifier, as in the paper; without it, by the classifier alone.
     /// </summary>
-    public static async Task<MiniatureResult> PaperInMiniature(MiniatureOptions? options = null, IProgress<(int Stage, double Fraction)>? stageProgress = null, CancellationToken ct = default)
+    public static async Task<MiniatureResult> PaperInMiniature(MiniatureOptions? options = null, IProgress<(int Stage, double Fraction)>? stageProgress = null, CancellationToken ct = default,
+        IChatClient? rubricJudge = null)
     {
         var o = (options ?? MiniatureOptions.Demo).Validate();
         Directory.CreateDirectory(o.WorkDir);
@@ -55,7 +59,7 @@ public static partial class Experiments
         await Documents.WriteAsync(Documents.ShardPath(Path.Combine(o.WorkDir, "corpus"), "toy", "train", 0), corpus, ct: ct);
         Done(0);
 
-        var scored = MiniatureStages.Score(corpus, o, Within(1));
+        var scored = await MiniatureStages.ScoreAsync(corpus, o, rubricJudge, Within(1), ct);
         await Documents.WriteAsync(Documents.ShardPath(Path.Combine(o.WorkDir, "scored"), "toy", "train", 0), scored.Documents, ct: ct);
         Done(1);
 
@@ -113,6 +117,7 @@ public static partial class Experiments
         }),
         mcnemar = r.PairedTests.Select(p => new { pair = p.Name, only_first = p.Test.OnlyFirst, only_second = p.Test.OnlySecond, exact_p = p.Test.ExactP }),
         classifier = new { held_out = r.Scored.ClassifierTraining.Final, corpus_vs_truth = r.Scored.AgreementWithTruth },
+        rubric_judge = r.Scored.Rubric is { } rubric ? new { judge = rubric.Judge, corpus_vs_truth = rubric.AgreementWithTruth, failures = rubric.Failures } : null,
         synthetic = new { rephrased = r.Synthetic.Rephrased.Count, refusals = r.Synthetic.Refusals.Count, moral = r.Synthetic.MoralLessons.Count, rejected = r.Synthetic.Rejected },
         final_loss = new { standard = r.StandardLog.LastOrDefault()?.Loss, safety = r.SafetyLog.LastOrDefault()?.Loss },
         stages = r.Timings.Select(t => new { stage = t.Stage, seconds = t.Seconds }),

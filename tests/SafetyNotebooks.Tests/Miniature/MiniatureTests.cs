@@ -75,6 +75,30 @@ public class MiniatureTests
     }
 
     [Fact]
+    public async Task With_a_rubric_judge_the_corpus_gets_the_max_ensemble_and_the_judges_own_agreement()
+    {
+        var o = Tiny(TestDirs.Fresh()) with { Documents = 80 };
+        var corpus = MiniatureStages.Corpus(o);
+        // a judge that calls every instruction text 5, everything else 0, and cannot answer for one document
+        var judge = new SafetyNotebooks.Tests.Scoring.FakeChatClient(text =>
+            text.Contains(corpus[7].Text.Trim()) ? "no idea" : text.Contains("First,") ? "5, \"reason\": \"instructions\"}" : "0, \"reason\": \"benign\"}");
+        var withJudge = await MiniatureStages.ScoreAsync(corpus, o, judge);
+        var alone = await MiniatureStages.ScoreAsync(corpus, o);
+
+        Assert.Null(alone.Rubric);
+        var rubric = Assert.IsType<RubricScoring>(withJudge.Rubric);
+        Assert.Equal(1, rubric.Failures);
+        for (var i = 0; i < corpus.Count; i++)
+        {
+            var classifier = alone.Documents[i].SafetyScore!.Value;
+            var llm = i == 7 ? classifier : corpus[i].Text.Contains("First,") ? 5 : 0;
+            Assert.Equal(Math.Max(llm, classifier), withJudge.Documents[i].SafetyScore);
+            Assert.Equal(SafetyNotebooks.Data.SafetyScoreSources.Ensemble, withJudge.Documents[i].SafetyScoreSource);
+        }
+        Assert.Equal(SafetyNotebooks.Data.SafetyScoreSources.Classifier, alone.Documents[0].SafetyScoreSource);
+    }
+
+    [Fact]
     public void Set_overrides_options_by_snake_case_or_property_name_and_rejects_unknown_names()
     {
         var o = MiniatureOptions.Demo.With(["train_steps=7", "LearningRate=0.01", "device=cuda", "tokenizer-merges=0"]);

@@ -80,7 +80,14 @@ public static class MiniatureReport
         var held = r.Scored.ClassifierTraining.Final;
         sb.Append($"<tr><td>toy gte encoder, held-out toy documents</td><td>{F(held.F1Macro)}</td><td>{F(held.RecallAt1)}</td><td>{F(held.RecallAt3)}</td></tr>");
         var agree = r.Scored.AgreementWithTruth;
-        sb.Append($"<tr><td>toy gte encoder, the pretraining corpus vs ground truth</td><td>{F(agree.F1Macro)}</td><td>{F(agree.RecallAt1)}</td><td>{F(agree.RecallAt3)}</td></tr>");
+        if (r.Scored.Rubric is { } rubric)
+        {
+            var rub = rubric.AgreementWithTruth;
+            sb.Append($"<tr><td>LLM rubric judge ({Enc(rubric.Judge)}, {rubric.Failures} unanswered), the pretraining corpus vs ground truth</td><td>{F(rub.F1Macro)}</td><td>{F(rub.RecallAt1)}</td><td>{F(rub.RecallAt3)}</td></tr>");
+            sb.Append($"<tr><td>max-ensemble (rubric judge, toy gte encoder), the pretraining corpus vs ground truth</td><td>{F(agree.F1Macro)}</td><td>{F(agree.RecallAt1)}</td><td>{F(agree.RecallAt3)}</td></tr>");
+        }
+        else
+            sb.Append($"<tr><td>toy gte encoder, the pretraining corpus vs ground truth</td><td>{F(agree.F1Macro)}</td><td>{F(agree.RecallAt1)}</td><td>{F(agree.RecallAt3)}</td></tr>");
         foreach (var row in PaperNumbers.Table3)
             sb.Append($"<tr><td>paper: {Enc(row.Model)} ({Enc(row.Type)})</td><td>{(row.F1 is { } f ? F(f) : "–")}</td><td>{F(row.RecallAt1)}</td><td>{F(row.RecallAt3)}</td></tr>");
         sb.Append("</table>");

@@ -13,8 +13,15 @@ using TorchSharp;
 
 namespace SafetyNotebooks.Miniature;
 
-/// <summary>Documents with the classifier's scores, and how well those scores agree with the toy world's ground truth.</summary>
-public sealed record ScoredCorpus(IReadOnlyList<Document> Documents, TrainingReport ClassifierTraining, SafetyMetrics AgreementWithTruth, ConfusionMatrix Confusion);
+/// <summary>
+/// Documents with their safety scores (the classifier's, or the max-ensemble with an LLM rubric judge), and how well
+/// those scores agree with the toy world's ground truth. <see cref="Rubric"/> is set when a rubric judge took part.
+/// </summary>
+public sealed record ScoredCorpus(IReadOnlyList<Document> Documents, TrainingReport ClassifierTraining, SafetyMetrics AgreementWithTruth, ConfusionMatrix Confusion,
+    RubricScoring? Rubric = null);
+
+/// <summary>The LLM rubric judge's part of the ensemble: its own agreement with the ground truth, and answers it could not give.</summary>
+public sealed record RubricScoring(string Judge, SafetyMetrics AgreementWithTruth, int Failures);
 
 /// <summary>Synthetic counterparts produced through the synthesis pipeline (PAPER.md §1.2–1.4).</summary>
 public sealed record SyntheticCounterparts(IReadOnlyList<string> Rephrased, IReadOnlyList<string> Refusals, IReadOnlyList<string> MoralLessons, int Rejected, int Failed);
@@ -42,21 +49,35 @@ public static class MiniatureStages
 
     /// <summary>
     /// Stage 2: safety scores from a classifier trained on an annotated sample (the paper scores its corpus with a
-    /// classifier, §1.1). The corpus's own ground truth is then used only to report agreement.
+    /// classifier, §1.1) and, when <paramref name="rubricJudge"/> is given (an LLM behind any OpenAI-compatible
+    /// endpoint), the paper's max-ensemble of the rubric judge's score and the classifier's; a document the judge could
+    /// not score keeps the classifier's. The corpus's own ground truth is then used only to report agreement.
     /// </summary>
-    public static ScoredCorpus Score(IReadOnlyList<Document> corpus, MiniatureOptions o, IProgress<double>? progress = null)
+    public static async Task<ScoredCorpus> ScoreAsync(IReadOnlyList<Document> corpus, MiniatureOptions o, IChatClient? rubricJudge = null,
+        IProgress<double>? progress = null, CancellationToken ct = default)
     {
         var (classifier, report) = ToyClassifier.Train(new ToyClassifier.Options(TrainDocuments: o.ClassifierDocuments,
             Epochs: o.ClassifierEpochs, Seed: o.Seed + 1, Device: o.Device));
-        using (classifier)
+        int[] predicted;
+        using (classifier) predicted = classifier.Score(corpus.Select(d => d.Text));
+        progress?.Report(rubricJudge is null ? 1.0 : 0.5);
+        var truth = corpus.Select(d => d.SafetyScore!.Value).ToList();
+        if (rubricJudge is null)
         {
-            progress?.Report(0.5);
-            var predicted = classifier.Score(corpus.Select(d => d.Text));
-            var confusion = ConfusionMatrix.From(corpus.Select(d => d.SafetyScore!.Value), predicted);
+            var confusion = ConfusionMatrix.From(truth, predicted);
             var scored = corpus.Select((d, i) => d with { SafetyScore = predicted[i], SafetyScoreSource = SafetyScoreSources.Classifier, SafetyReason = null }).ToList();
-            progress?.Report(1.0);
             return new ScoredCorpus(scored, report, SafetyMetrics.Of(confusion), confusion);
         }
+
+        var answers = await LlmScorer.ScoreAllAsync(rubricJudge, corpus.Select(d => d.Text).ToList(),
+            progress: new SyncProgress<int>(n => progress?.Report(0.5 + 0.5 * n / corpus.Count)), ct: ct);
+        var rubric = answers.Select((a, i) => a.Score ?? predicted[i]).ToList();
+        var ensemble = Ensemble.Max(rubric, predicted);
+        var agreement = ConfusionMatrix.From(truth, ensemble);
+        var judgeName = rubricJudge.GetService(typeof(ChatClientMetadata)) is ChatClientMetadata m ? m.DefaultModelId ?? m.ProviderName ?? "LLM judge" : "LLM judge";
+        var docs = corpus.Select((d, i) => d with { SafetyScore = ensemble[i], SafetyScoreSource = SafetyScoreSources.Ensemble, SafetyReason = answers[i].Reason }).ToList();
+        return new ScoredCorpus(docs, report, SafetyMetrics.Of(agreement), agreement,
+            new RubricScoring(judgeName, SafetyMetrics.Of(ConfusionMatrix.From(truth, rubric)), answers.Count(a => a.Failed)));
     }
 
     /// <summary>Stage 3: SafeWeb rephrasings of score 1–3, RefuseWeb dialogues of score 4–5, moral-education articles, through the synthesis pipeline.</summary>
