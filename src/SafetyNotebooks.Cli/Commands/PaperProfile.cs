@@ -5,7 +5,7 @@ namespace SafetyNotebooks.Cli.Commands;
 /// <summary>The <c>reproduce --profile paper</c> stages: artifact inventory, launch plan, what the cache allows to run, next steps.</summary>
 public static class PaperProfile
 {
-    /// <summary><paramref name="settings"/>: <c>--set</c> overrides of <see cref="PaperProfileOptions"/> (attack_prompts, max_new_tokens, beams, candidates, judge_threshold, run).</summary>
+    /// <summary><paramref name="settings"/>: <c>--set</c> overrides of <see cref="PaperProfileOptions"/> (attack_prompts, max_new_tokens, beams, candidates, judge_threshold, scored_documents, run).</summary>
     public static async Task<List<(string Stage, double Seconds, string Outputs, bool Ok)>> RunAsync(string outDir, PaperProfileOptions options, TextWriter output, bool json, CancellationToken cancel)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
@@ -21,6 +21,7 @@ public static class PaperProfile
                     systems = a.Systems.Select(s => new { system = s.System, asr = s.Report.Pooled.Asr.Value, ci95 = new[] { s.Report.Pooled.Asr.Lower, s.Report.Pooled.Asr.Upper }, n = s.Report.Pooled.N, output = s.OutputDir }),
                     mcnemar = a.Paired is { } m ? new { only_beam = m.OnlyFirst, only_safe_beam = m.OnlySecond, exact_p = m.ExactP } : null,
                 } : null,
+                classifier = r.Classifier is { } c ? new { label_column = c.LabelColumn, documents = c.Documents, f1_macro = c.Metrics.F1Macro, recall_at_1 = c.Metrics.RecallAt1, recall_at_3 = c.Metrics.RecallAt3, output = c.OutputPath } : null,
             });
         else
         {
@@ -39,6 +40,8 @@ public static class PaperProfile
             ($"artifact inventory ({present}/{r.Artifacts.Count} complete)", sw.Elapsed.TotalSeconds, "Hugging Face cache", true),
             ("launch plan (SmolLM2-1.7B, 600B tokens, 4×8 H100)", 0, r.PlanDirectory, true),
         };
+        if (r.Classifier is { } scored)
+            stages.Add(($"released classifier on {scored.Documents} annotated documents", 0, scored.OutputPath, true));
         if (r.Attack is { } run)
             stages.Add(($"attack {run.Model}: {string.Join(" vs ", run.Systems.Select(s => s.System))}", 0, Path.GetDirectoryName(run.Systems[0].OutputDir)!, true));
         return stages;
@@ -61,8 +64,9 @@ public static class PaperProfile
                 "beams" => o with { Beams = Int() },
                 "candidates" => o with { Candidates = Int() },
                 "judge_threshold" => o with { JudgeThreshold = double.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : throw new BadInputException("not a number", "--set", name, value) },
+                "scored_documents" => o with { ScoredDocuments = Int() },
                 "run" => o with { Run = bool.TryParse(value, out var b) ? b : throw new BadInputException("expected true or false", "--set", name, value) },
-                _ => throw new BadInputException("unknown paper-profile option (known: attack_prompts, max_new_tokens, beams, candidates, judge_threshold, run)", "--set", name, value),
+                _ => throw new BadInputException("unknown paper-profile option (known: attack_prompts, max_new_tokens, beams, candidates, judge_threshold, scored_documents, run)", "--set", name, value),
             };
         }
         return o;

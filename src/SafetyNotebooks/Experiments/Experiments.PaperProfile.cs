@@ -17,8 +17,12 @@ public sealed record ArtifactStatus(string Name, string RepoId, string Kind, int
 /// <param name="MaxNewTokens">Tokens generated per prompt.</param>
 /// <param name="JudgeThreshold">The released classifier judges a completion harmful from this score (0–5) on.</param>
 /// <param name="Run">False: inventory and launch plan only.</param>
+/// <param name="ScoredDocuments">Annotated documents (a seeded sample) the released classifier scores for Table 3's metrics.</param>
 public sealed record PaperProfileOptions(int AttackPrompts = 100, int MaxNewTokens = 64, int Beams = 4, int Candidates = 8, double JudgeThreshold = 4,
-    bool Run = true, long Seed = 0, string? Device = null);
+    bool Run = true, long Seed = 0, string? Device = null, int ScoredDocuments = 500);
+
+/// <summary>The released classifier against the released annotations (Table 3's metrics on the paper's own data).</summary>
+public sealed record PaperClassifierMetrics(string LabelColumn, int Documents, SafetyMetrics Metrics, long[][] Confusion, string OutputPath);
 
 /// <summary>One decoding of the released model against jb-completions, judged by the released classifier.</summary>
 public sealed record PaperAttackSystem(string System, AsrReport Report, IReadOnlyList<bool?> Harmful, string OutputDir);
@@ -28,7 +32,7 @@ public sealed record PaperAttack(string Model, IReadOnlyList<PaperAttackSystem> 
 
 /// <summary>What the <c>paper</c> profile found, ran and wrote.</summary>
 public sealed record PaperProfileResult(IReadOnlyList<ArtifactStatus> Artifacts, string PlanDirectory, IReadOnlyList<string> PlanFiles, IReadOnlyList<string> NextSteps,
-    PaperAttack? Attack = null);
+    PaperAttack? Attack = null, PaperClassifierMetrics? Classifier = null);
 
 public static partial class Experiments
 {
@@ -83,13 +87,24 @@ public static partial class Experiments
             else steps.Add($"Safe Beam vs beam on SafeLM-1.7B (Fig. 2): rerun without --no-run, or safetynb eval attack --model {Snapshot("safelm-1.7b")} --prompts hub --strategy safe-beam --judge classifier --classifier {Snapshot("safety-classifier-gte-large")} --output {attackDir}");
         }
         else steps.Add("Safe Beam vs beam on SafeLM-1.7B needs: " + Need("safelm-1.7b", "jb-completions", "safety-classifier-gte-large"));
-        steps.Add(Has("safety-classifier-gte-large") && Has("safety_data_annotated")
-            ? $"Classifier scores of the annotated data (Table 3): safetynb score --input {Snapshot("safety_data_annotated")} --output {Path.Combine(outputDir, "paper", "scored")} --classifier {Snapshot("safety-classifier-gte-large")}" +
-              " (the dataset's columns are not documented, so metrics need its label column named by you: safetynb scoring metrics)"
-            : "Classifier metrics on annotated data (Table 3) need: " + Need("safety-classifier-gte-large", "safety_data_annotated") +
-              " — the paper's own Table 3 rows are reproduced offline from its confusion matrices by notebook 02.");
+        PaperClassifierMetrics? metrics = null;
+        if (Has("safety-classifier-gte-large") && Has("safety_data_annotated"))
+        {
+            var metricsPath = Path.Combine(outputDir, "paper", "classifier", "metrics.json");
+            if (o.Run)
+            {
+                var (found, why) = await ClassifierOnAnnotationsAsync(hf.ParquetFiles(M("safety_data_annotated")), Snapshot("safety-classifier-gte-large"), metricsPath, o, ct);
+                metrics = found;
+                steps.Add(found is { } f
+                    ? $"Ran the released classifier on {f.Documents} annotated documents (label column '{f.LabelColumn}'): F1 {f.Metrics.F1Macro:0.0000}, Recall@1 {f.Metrics.RecallAt1:0.0000}, Recall@3 {f.Metrics.RecallAt3:0.0000} → {f.OutputPath}"
+                    : $"Classifier metrics on safety_data_annotated not computed: {why}");
+            }
+            else steps.Add($"Classifier metrics on the annotated data (Table 3): rerun without run=false, or safetynb score --input {Snapshot("safety_data_annotated")} --classifier {Snapshot("safety-classifier-gte-large")} --output {Path.Combine(outputDir, "paper", "scored")}");
+        }
+        else steps.Add("Classifier metrics on annotated data (Table 3) need: " + Need("safety-classifier-gte-large", "safety_data_annotated") +
+                       " — the paper's own Table 3 rows are reproduced offline from its confusion matrices by notebook 02.");
         steps.Add($"Pretraining (Table 1, Fig. 2 ablations) needs a cluster: the LitGPT plan is in {planDir} (submit with: safetynb launch submit --plan {planDir}).");
-        return new PaperProfileResult(artifacts, planDir, written, steps, attack);
+        return new PaperProfileResult(artifacts, planDir, written, steps, attack, metrics);
     }
 
     /// <summary>
@@ -137,5 +152,57 @@ public static partial class Experiments
             paired = McNemar.Test(both.Select(x => x.First!.Value).ToList(), both.Select(x => x.Second!.Value).ToList());
         }
         return new PaperAttack(Path.GetFileName(modelDir.TrimEnd('/')), results, paired, skipped);
+    }
+
+    /// <summary>Integer columns that may hold the annotations' 0–5 score (the dataset card does not document its columns).</summary>
+    public static readonly string[] AnnotationLabelColumns = ["safety_score", "score", "label", "labels", "rating", "annotation"];
+
+    /// <summary>
+    /// Scores a seeded sample of annotated documents (a <c>text</c> column and the first integer column of
+    /// <see cref="AnnotationLabelColumns"/> with values 0–5) with a released classifier (chunked, max over chunks) and writes
+    /// F1, Recall@1/3 and the confusion matrix to <paramref name="metricsPath"/>. Returns the reason instead when the files
+    /// have no usable text or label column.
+    /// </summary>
+    public static async Task<(PaperClassifierMetrics? Metrics, string? Why)> ClassifierOnAnnotationsAsync(IReadOnlyList<string> files, string classifierDir, string metricsPath,
+        PaperProfileOptions o, CancellationToken ct = default)
+    {
+        if (files.Count == 0) return (null, "no Parquet files");
+        var (schema, _) = await ParquetFiles.InspectAsync(files[0], ct);
+        var leaves = schema.GetDataFields().Select(Columns.DottedPath).ToHashSet(StringComparer.Ordinal);
+        if (!leaves.Contains(Columns.Text)) return (null, $"no '{Columns.Text}' column (columns: {string.Join(", ", leaves.Order())})");
+        var label = AnnotationLabelColumns.FirstOrDefault(leaves.Contains);
+        if (label is null) return (null, $"no label column among {string.Join(", ", AnnotationLabelColumns)} (columns: {string.Join(", ", leaves.Order())})");
+
+        // reservoir sample: every labelled row has the same chance, whatever the file and row-group layout
+        var rng = new Random(unchecked((int)o.Seed) ^ 0x5C0E);
+        var sample = new List<(string Text, int Label)>();
+        var seen = 0;
+        foreach (var file in files)
+            await foreach (var batch in ParquetFiles.ReadBatchesAsync(file, new ParquetReadOptions([Columns.Text, label]), ct))
+            {
+                int?[] labels;
+                try { labels = batch.Int32s(label); }
+                catch (InvalidCastException e) { return (null, $"column '{label}' is not an integer column ({e.Message})"); }
+                var texts = batch.Texts;
+                for (var i = 0; i < batch.RowCount; i++)
+                {
+                    if (texts[i] is not { } text || labels[i] is not (>= 0 and <= 5) || labels[i] is not { } y) continue;
+                    seen++;
+                    if (sample.Count < o.ScoredDocuments) sample.Add((text, y));
+                    else if (rng.Next(seen) is var j && j < o.ScoredDocuments) sample[j] = (text, y);
+                }
+            }
+        if (sample.Count == 0) return (null, $"no row has a '{Columns.Text}' and a '{label}' between 0 and 5");
+
+        using var classifier = Scoring.SafetyClassifier.Load(classifierDir, o.Device);
+        var predicted = classifier.Score(sample.Select(s => s.Text).ToList());
+        var confusion = ConfusionMatrix.From(sample.Select(s => s.Label), predicted);
+        var metrics = new PaperClassifierMetrics(label, sample.Count, SafetyMetrics.Of(confusion), confusion.ToRows(), metricsPath);
+        AtomicFile.WriteAllText(metricsPath, System.Text.Json.JsonSerializer.Serialize(new
+        {
+            classifier = classifierDir, label_column = label, documents = sample.Count, labelled_rows = seen, seed = o.Seed,
+            f1_macro = metrics.Metrics.F1Macro, recall_at_1 = metrics.Metrics.RecallAt1, recall_at_3 = metrics.Metrics.RecallAt3, confusion = metrics.Confusion,
+        }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return (metrics, null);
     }
 }

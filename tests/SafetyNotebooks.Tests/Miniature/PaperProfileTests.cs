@@ -32,17 +32,19 @@ public class PaperProfileTests
         await JbCompletions.WriteAsync(Path.Combine(data, "data", "train-00000-of-00001.parquet"), ToyWorld.JbPrompts(prompts, 3));
         var (classifier, _) = ToyClassifier.Train(new ToyClassifier.Options(TrainDocuments: 60, HeldOutDocuments: 20, Epochs: 1, Device: "cpu"));
         using (classifier) classifier.Save(Snapshot("model", "locuslab/safety-classifier_gte-large-en-v1.5"));
+        var annotated = Snapshot("dataset", "locuslab/safety_data_annotated");
+        await Documents.WriteAsync(Path.Combine(annotated, "data", "train-00000-of-00001.parquet"), ToyWorld.HeldOut(40, new ToyOptions(5)).ToList());
         return new HfCache(root);
     }
 
-    static IReadOnlyList<Manifest> Released => [Manifests.Find("safelm-1.7b"), Manifests.Find("jb-completions"), Manifests.Find("safety-classifier-gte-large")];
+    static IReadOnlyList<Manifest> Released => [Manifests.Find("safelm-1.7b"), Manifests.Find("jb-completions"), Manifests.Find("safety-classifier-gte-large"), Manifests.Find("safety_data_annotated")];
 
     [Fact]
     public async Task Runs_beam_and_Safe_Beam_on_the_cached_model_with_the_cached_classifier_judge()
     {
         var dir = TestDirs.Fresh();
         var cache = await FakeCacheAsync(Path.Combine(dir, "hub"), prompts: 6);
-        var options = new PaperProfileOptions(AttackPrompts: 4, MaxNewTokens: 6, Beams: 2, Candidates: 4, Device: "cpu");
+        var options = new PaperProfileOptions(AttackPrompts: 4, MaxNewTokens: 6, Beams: 2, Candidates: 4, Device: "cpu", ScoredDocuments: 25);
         var r = await Experiments.PaperProfileAsync(Path.Combine(dir, "out"), options, cache, Released);
 
         Assert.All(r.Artifacts, a => Assert.True(a.Complete, a.Name));
@@ -56,6 +58,14 @@ public class PaperProfileTests
         });
         Assert.NotNull(attack.Paired);
         Assert.Contains(r.NextSteps, s => s.StartsWith("Ran beam and Safe Beam on SafeLM-1.7B"));
+
+        // Table 3 on the released annotations: a seeded sample of 25 of the 40 documents, labels from safety_score
+        var metrics = Assert.IsType<PaperClassifierMetrics>(r.Classifier);
+        Assert.Equal("safety_score", metrics.LabelColumn);
+        Assert.Equal(25, metrics.Documents);
+        Assert.Equal(25, metrics.Confusion.Sum(row => row.Sum()));
+        Assert.InRange(metrics.Metrics.F1Macro, 0, 1);
+        Assert.True(File.Exists(metrics.OutputPath));
 
         // the same seed attacks the same prompt sample; a rerun resumes from the files and reports the same
         var again = await Experiments.PaperProfileAsync(Path.Combine(dir, "out"), options, cache, Released);
@@ -81,6 +91,25 @@ public class PaperProfileTests
         Assert.Null(inventoryOnly.Attack);
         Assert.False(Directory.Exists(Path.Combine(dir, "out2", "paper", "attack")));
         Assert.Contains(inventoryOnly.NextSteps, s => s.Contains("safetynb eval attack"));
+    }
+
+    [Fact]
+    public async Task Annotations_without_a_label_column_give_the_reason_instead_of_metrics()
+    {
+        var dir = TestDirs.Fresh();
+        var file = Path.Combine(dir, "a.parquet");
+        await ParquetFiles.WriteAsync(file, new ParquetBatch([ParquetColumn.OfStrings("text", ["a", "b"]), ParquetColumn.OfStrings("note", ["x", "y"])], 2).Schema,
+            AsAsync(new ParquetBatch([ParquetColumn.OfStrings("text", ["a", "b"]), ParquetColumn.OfStrings("note", ["x", "y"])], 2)));
+        var (metrics, why) = await Experiments.ClassifierOnAnnotationsAsync([file], "unused", Path.Combine(dir, "m.json"), new PaperProfileOptions());
+        Assert.Null(metrics);
+        Assert.Contains("no label column", why);
+        Assert.Contains("note", why);
+    }
+
+    static async IAsyncEnumerable<ParquetBatch> AsAsync(ParquetBatch b)
+    {
+        await Task.Yield();
+        yield return b;
     }
 
     [Fact]
