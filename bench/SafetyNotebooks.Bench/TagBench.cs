@@ -141,7 +141,8 @@ public static class SyntheticProse
 /// raw read of the text column (the baseline) in the same process. Args: [megabytes=48] [files=4] [--probe]. Throughput
 /// counts the UTF-8 bytes of the input texts; "per CPU-s" rows divide by process CPU time (per core, and steadier on a
 /// shared machine than wall time). --probe instead times the
-/// Parquet read and write of the same data alone, to show where an end-to-end run spends its time.
+/// Parquet read and write of the same data alone, to show where an end-to-end run spends its time; --probe-raw times
+/// the validation pass and the byte-level file step alone.
 /// </summary>
 public static class TagParquetBench
 {
@@ -204,7 +205,13 @@ public static class TagParquetBench
                 var r = TagParquet.RunAsync([input], Fresh(), new TagJobOptions(new TagOptions(), Threads: threads, ByteLevel: byteLevel)).GetAwaiter().GetResult();
                 if (byteLevel && r.ByteLevelFiles != files) throw new InvalidOperationException($"byte-level path fell back: {string.Join("; ", r.Fallbacks!.Select(f => f.Reason))}");
             }
-            // wall and process CPU time of the same runs (median of 3 after a warm-up); per-core = MB per CPU-second
+            // every path runs twice before anything is timed, so that tiered compilation has settled for all of them
+            // (a path's first timed runs would otherwise pay for JIT work the others trigger); then wall and process CPU
+            // time of the same runs (median of 3 after a warm-up); per-core = MB per CPU-second
+            for (var w = 0; w < 2; w++)
+            {
+                Raw(); Copy(); Tag(1, false); Tag(2, false); Tag(1, true); Tag(2, true);
+            }
             var raw = WallAndCpu(Raw);
             var copy = WallAndCpu(Copy);
             var tag1 = WallAndCpu(() => Tag(1, false));

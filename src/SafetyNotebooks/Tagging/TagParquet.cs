@@ -117,7 +117,7 @@ public static class TagParquet
         long taggedDocs = 0, tags = 0, chars = 0;
         var byteLevel = 0;
         var fallbacks = new System.Collections.Concurrent.ConcurrentBag<TagFallback>();
-        var pool = new System.Collections.Concurrent.ConcurrentBag<RawTagBuffers>();
+        var pool = new System.Collections.Concurrent.ConcurrentBag<RawTagBuffers>(); // working buffers, handed from file to file
         var shardOptions = new ShardJobOptions(outputDir, options.ShardIndex, options.NumShards, fileThreads, Write: new ParquetWriteOptions(options.Compression));
         ValueTask<ParquetBatch> Transform(ParquetBatch batch, BatchContext _)
         {
@@ -131,10 +131,7 @@ public static class TagParquet
         {
             if (options.ByteLevel)
             {
-                // one buffer set per file in flight, handed on to the next file
-                var buffers = pool.TryTake(out var b) ? b : new RawTagBuffers();
-                var (raw, reason) = await TryByteLevelAsync(file, plan, options.ScoreField, buffers, token);
-                pool.Add(buffers);
+                var (raw, reason) = await TryByteLevelAsync(file, plan, options.ScoreField, batchThreads, pool, token);
                 if (raw is { } r)
                 {
                     Interlocked.Add(ref taggedDocs, r.TaggedDocuments);
@@ -147,7 +144,15 @@ public static class TagParquet
             }
             return await ShardJob.ProcessAsync(file, shardOptions, Transform, token);
         }
-        var job = await ShardJob.RunFilesAsync(files, shardOptions, Process, progress, ct);
+        ShardJobResult job;
+        try
+        {
+            job = await ShardJob.RunFilesAsync(files, shardOptions, Process, progress, ct);
+        }
+        finally
+        {
+            foreach (var b in pool) b.Dispose();
+        }
         // files done by an earlier run: their counts are in their outputs' tag_count column
         foreach (var done in job.Files.Where(f => f.Skipped))
             await foreach (var batch in ParquetFiles.ReadBatchesAsync(done.Output, new ParquetReadOptions([Columns.TagCount, Columns.Text]), ct))
@@ -164,7 +169,8 @@ public static class TagParquet
     /// The byte-level path for one file, or why it does not apply: an unsupported feature, or a file it cannot make
     /// sense of (the general path then reports the problem in its own words). Bad scores and ids still throw.
     /// </summary>
-    static async Task<(RawTagFileResult? Result, string? Reason)> TryByteLevelAsync(ShardFile file, TagPlan plan, string scoreField, RawTagBuffers buffers, CancellationToken ct)
+    static async Task<(RawTagFileResult? Result, string? Reason)> TryByteLevelAsync(ShardFile file, TagPlan plan, string scoreField, int threads,
+        System.Collections.Concurrent.ConcurrentBag<RawTagBuffers> pool, CancellationToken ct)
     {
         try
         {
@@ -172,7 +178,7 @@ public static class TagParquet
             using (var handle = File.OpenHandle(file.Input)) footer = ParquetFooter.Read(handle);
             var (layout, reason) = TagParquetRaw.Analyze(footer);
             if (layout is null) return (null, reason);
-            return (await TagParquetRaw.TagFileAsync(file.Input, file.Target, layout, plan, scoreField, buffers, ct), null);
+            return (await TagParquetRaw.TagFileAsync(file.Input, file.Target, layout, plan, scoreField, threads, pool, ct), null);
         }
         catch (Exception e) when (e is NotSupportedException or InvalidDataException or OverflowException)
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Buffers.Binary;
 using System.Text;
 using SafetyNotebooks.Data;
@@ -124,19 +125,22 @@ public static class TagParquetRaw
 
     /// <summary>
     /// Tags <paramref name="input"/> into <paramref name="target"/> (atomically). Ids and scores come from Parquet.Net;
-    /// they were validated before (<see cref="TagParquet.ValidateAsync"/>). <paramref name="buffers"/> may come from the
-    /// previous file of the same worker (large buffers are costly to allocate); it must not be shared by files in flight.
+    /// they were validated before (<see cref="TagParquet.ValidateAsync"/>). Up to <paramref name="threads"/> row groups
+    /// are tagged at once and written in order, so the bytes do not depend on it. Working buffers are taken from and
+    /// returned to <paramref name="pool"/> (large buffers are costly to allocate).
     /// </summary>
     public static async Task<RawTagFileResult> TagFileAsync(string input, string target, RawTagLayout layout, TagPlan plan, string scoreField,
-        RawTagBuffers? buffers = null, CancellationToken ct = default)
+        int threads = 1, ConcurrentBag<RawTagBuffers>? pool = null, CancellationToken ct = default)
     {
         var meta = layout.Footer.Metadata;
-        var state = buffers ?? new RawTagBuffers();
-        state.TaggedDocuments = state.Tags = state.TextChars = 0;
-        long rows = 0;
+        var workers = Enumerable.Range(0, Math.Max(1, threads)).Select(_ => pool is not null && pool.TryTake(out var b) ? b : new RawTagBuffers()).ToArray();
+        foreach (var w in workers) w.TextChars = 0;
+        var copy = workers[0].Copy;
+        long rows = 0, taggedDocs = 0, tags = 0;
         var outGroups = new List<TValue>();
         using var file = File.OpenHandle(input);
         await using var idScores = ParquetFiles.ReadBatchesAsync(input, new ParquetReadOptions([Columns.Id, scoreField]), ct).GetAsyncEnumerator(ct);
+        var groups = RowGroups(meta).ToList();
         await AtomicFile.WriteAsync(target, async stream =>
         {
             long offset = 0;
@@ -146,68 +150,93 @@ public static class TagParquetRaw
                 offset += bytes.Length;
             }
             await Emit(ParquetFooter.Magic.ToArray());
-            foreach (var rg in RowGroups(meta))
+            for (var first = 0; first < groups.Count; first += workers.Length)
             {
                 ct.ThrowIfCancellationRequested();
-                if (!await idScores.MoveNextAsync()) throw new InvalidDataException($"{input}: Parquet.Net reads fewer row groups than the footer lists");
-                var numRows = rg.I64(T.RowGroup.NumRows) ?? 0;
-                if (numRows == 0) continue;     // the general path writes no empty row groups either
-                var batch = idScores.Current;
-                if (batch.RowCount != numRows) throw new InvalidDataException($"{input}: row group of {numRows} rows read as {batch.RowCount}");
-                var docs = RowActions(batch, scoreField, plan);
-                var counts = new int[docs.Actions.Length];
-
-                var columns = rg.List(T.RowGroup.Columns)!.Items.Cast<TStruct>().ToList();
-                var outColumns = new List<TValue>(columns.Count + 1);
-                long groupStart = offset, uncompressed = 0;
-                int codec = 0;
-                for (var i = 0; i < columns.Count; i++)
+                // a wave: the next row groups' ids and scores (Parquet.Net reads them in order), then their text tagged in parallel
+                var wave = new List<GroupWork>();
+                foreach (var rg in groups.Skip(first).Take(workers.Length))
                 {
-                    var cm = columns[i].Struct(T.ColumnChunk.MetaData)!;
-                    var (start, length) = ChunkRange(cm);
-                    TStruct chunk;
-                    if (i == layout.TextLeaf)
-                    {
-                        codec = cm.I32(T.ColumnMetaData.Codec)!.Value;
-                        state.Chunk.Clear();
-                        ParquetFooter.ReadExactly(file, state.Chunk.GetSpan(checked((int)length))[..(int)length], start);
-                        state.Chunk.Advance((int)length);
-                        var sizes = TagTextChunk(state, codec, cm.I64(T.ColumnMetaData.NumValues) ?? -1, docs, counts, plan);
-                        chunk = columns[i].Without(T.ColumnChunk.OffsetIndexOffset, T.ColumnChunk.OffsetIndexLength, T.ColumnChunk.ColumnIndexOffset, T.ColumnChunk.ColumnIndexLength)
-                            .With(T.ColumnChunk.FileOffset, offset)
-                            .With(T.ColumnChunk.MetaData, RewrittenMeta(cm, offset, sizes));
-                        await Emit(state.Out.WrittenMemory);
-                    }
-                    else if (i == layout.TagCountLeaf) continue;   // written after the loop, in its place
-                    else
-                    {
-                        state.Copy.Clear();
-                        ParquetFooter.ReadExactly(file, state.Copy.GetSpan(checked((int)length))[..(int)length], start);
-                        state.Copy.Advance((int)length);
-                        chunk = Shifted(columns[i], offset - start);
-                        await Emit(state.Copy.WrittenMemory);
-                    }
-                    outColumns.Add(chunk);
+                    if (!await idScores.MoveNextAsync()) throw new InvalidDataException($"{input}: Parquet.Net reads fewer row groups than the footer lists");
+                    var numRows = rg.I64(T.RowGroup.NumRows) ?? 0;
+                    if (numRows == 0) continue;     // the general path writes no empty row groups either
+                    if (idScores.Current.RowCount != numRows) throw new InvalidDataException($"{input}: row group of {numRows} rows read as {idScores.Current.RowCount}");
+                    wave.Add(new GroupWork(rg, RowActions(idScores.Current, scoreField, plan), new int[numRows]));
                 }
-                // tag_count: where the input had it, or last
-                var tagChunk = TagCountChunk(state, codec, counts, offset);
-                await Emit(state.Out.WrittenMemory);
-                if (layout.TagCountLeaf is { } at) outColumns.Insert(at, tagChunk); else outColumns.Add(tagChunk);
-                foreach (var c in outColumns)
-                    uncompressed += ((TStruct)c).Struct(T.ColumnChunk.MetaData)!.I64(T.ColumnMetaData.TotalUncompressedSize) ?? 0;
+                Parallel.For(0, wave.Count, new ParallelOptions { MaxDegreeOfParallelism = workers.Length, CancellationToken = ct },
+                    w => TagRowGroup(file, layout, wave[w], workers[w], plan));
 
-                var outGroup = rg.With(T.RowGroup.Columns, new TList(TType.Struct, outColumns)).With(T.RowGroup.TotalByteSize, uncompressed);
-                if (rg.Has(T.RowGroup.FileOffset)) outGroup = outGroup.With(T.RowGroup.FileOffset, groupStart);
-                if (rg.Has(T.RowGroup.TotalCompressedSize)) outGroup = outGroup.With(T.RowGroup.TotalCompressedSize, offset - groupStart);
-                if (rg.Has(T.RowGroup.Ordinal)) outGroup = outGroup.With(T.RowGroup.Ordinal, new TI16(checked((short)outGroups.Count)));
-                outGroups.Add(outGroup);
-                rows += numRows;
-                state.TaggedDocuments += counts.Count(c => c > 0);
-                state.Tags += counts.Sum(c => (long)c);
+                foreach (var (w, g) in wave.Select((g, w) => (w, g)))
+                {
+                    var state = workers[w];
+                    var columns = g.RowGroup.List(T.RowGroup.Columns)!.Items.Cast<TStruct>().ToList();
+                    var outColumns = new List<TValue>(columns.Count + 1);
+                    var groupStart = offset;
+                    for (var i = 0; i < columns.Count; i++)
+                    {
+                        if (i == layout.TagCountLeaf) continue;   // written after the others, in its place
+                        var cm = columns[i].Struct(T.ColumnChunk.MetaData)!;
+                        if (i == layout.TextLeaf)
+                        {
+                            outColumns.Add(columns[i].Without(T.ColumnChunk.OffsetIndexOffset, T.ColumnChunk.OffsetIndexLength, T.ColumnChunk.ColumnIndexOffset, T.ColumnChunk.ColumnIndexLength)
+                                .With(T.ColumnChunk.FileOffset, offset)
+                                .With(T.ColumnChunk.MetaData, RewrittenMeta(cm, offset, g.TextSizes)));
+                            await Emit(state.Out.WrittenMemory);
+                            continue;
+                        }
+                        var (start, length) = ChunkRange(cm);
+                        copy.Clear();
+                        ParquetFooter.ReadExactly(file, copy.GetSpan(checked((int)length))[..(int)length], start);
+                        copy.Advance((int)length);
+                        outColumns.Add(Shifted(columns[i], offset - start));
+                        await Emit(copy.WrittenMemory);
+                    }
+                    var tagChunk = TagCountChunk(g.Codec, g.Counts.Length, g.TagCountSizes, offset);
+                    await Emit(state.TagCount.WrittenMemory);
+                    if (layout.TagCountLeaf is { } at) outColumns.Insert(at, tagChunk); else outColumns.Add(tagChunk);
+                    var uncompressed = outColumns.Sum(c => ((TStruct)c).Struct(T.ColumnChunk.MetaData)!.I64(T.ColumnMetaData.TotalUncompressedSize) ?? 0);
+
+                    var rg = g.RowGroup;
+                    var outGroup = rg.With(T.RowGroup.Columns, new TList(TType.Struct, outColumns)).With(T.RowGroup.TotalByteSize, uncompressed);
+                    if (rg.Has(T.RowGroup.FileOffset)) outGroup = outGroup.With(T.RowGroup.FileOffset, groupStart);
+                    if (rg.Has(T.RowGroup.TotalCompressedSize)) outGroup = outGroup.With(T.RowGroup.TotalCompressedSize, offset - groupStart);
+                    if (rg.Has(T.RowGroup.Ordinal)) outGroup = outGroup.With(T.RowGroup.Ordinal, new TI16(checked((short)outGroups.Count)));
+                    outGroups.Add(outGroup);
+                    rows += g.Counts.Length;
+                    taggedDocs += g.Counts.Count(c => c > 0);
+                    tags += g.Counts.Sum(c => (long)c);
+                }
             }
             await Emit(ParquetFooter.Serialize(OutputMetadata(meta, layout, outGroups, rows)));
         });
-        return new RawTagFileResult(rows, state.TaggedDocuments, state.Tags, state.TextChars);
+        var chars = workers.Sum(w => w.TextChars);
+        foreach (var w in workers)
+            if (pool is not null) pool.Add(w); else w.Dispose();
+        return new RawTagFileResult(rows, taggedDocs, tags, chars);
+    }
+
+    /// <summary>One row group of a wave: its footer entry, what to do with each row, and (filled by <see cref="TagRowGroup"/>) what tagging produced.</summary>
+    sealed class GroupWork(TStruct rowGroup, (RowAction[] Actions, ulong[] Keys) docs, int[] counts)
+    {
+        public TStruct RowGroup => rowGroup;
+        public (RowAction[] Actions, ulong[] Keys) Docs => docs;
+        public int[] Counts => counts;
+        public int Codec;
+        public (long Uncompressed, long Compressed) TextSizes, TagCountSizes;
+    }
+
+    /// <summary>The text chunk of one row group tagged into <c>state.Out</c>, and its <c>tag_count</c> page into <c>state.TagCount</c>.</summary>
+    static void TagRowGroup(Microsoft.Win32.SafeHandles.SafeFileHandle file, RawTagLayout layout, GroupWork g, RawTagBuffers state, TagPlan plan)
+    {
+        var cm = g.RowGroup.List(T.RowGroup.Columns)!.Items.Cast<TStruct>().ElementAt(layout.TextLeaf).Struct(T.ColumnChunk.MetaData)!;
+        var (start, length) = ChunkRange(cm);
+        g.Codec = cm.I32(T.ColumnMetaData.Codec)!.Value;
+        state.Chunk.Clear();
+        ParquetFooter.ReadExactly(file, state.Chunk.GetSpan(checked((int)length))[..(int)length], start);
+        state.Chunk.Advance((int)length);
+        using var pages = new PageCodec(g.Codec);
+        g.TextSizes = TagTextChunk(state, pages, cm.I64(T.ColumnMetaData.NumValues) ?? -1, g.Docs, g.Counts, plan);
+        g.TagCountSizes = EncodeTagCounts(state, pages, g.Counts);
     }
 
     /// <summary>What happens to each row's text: copied, tagged (with its draw key), or an error when the text is present.</summary>
@@ -234,9 +263,8 @@ public static class TagParquetRaw
     /// <summary>Decodes, tags and re-encodes one text column chunk (in <c>state.Chunk</c>) into <c>state.Out</c>; fills <paramref name="counts"/>.</summary>
     // called once per row group, too rarely for tiered compilation to optimise its loops: optimised from the start
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    static (long Uncompressed, long Compressed) TagTextChunk(RawTagBuffers state, int codec, long numValues, (RowAction[] Actions, ulong[] Keys) docs, int[] counts, TagPlan plan)
+    static (long Uncompressed, long Compressed) TagTextChunk(RawTagBuffers state, PageCodec pages, long numValues, (RowAction[] Actions, ulong[] Keys) docs, int[] counts, TagPlan plan)
     {
-        using var pages = new PageCodec(codec);
         var data = state.Chunk.Written;
         var numRows = counts.Length;
         state.Out.Clear();
@@ -364,7 +392,7 @@ public static class TagParquetRaw
                 }
                 state.Plain.PatchInt32(lengthAt, state.Plain.Length - before);
             }
-            var (u, c) = WritePage(state, pages, n);
+            var (u, c) = WritePage(state, pages, n, state.Out);
             uncompressedTotal += u;
             compressedTotal += c;
         }
@@ -373,37 +401,41 @@ public static class TagParquetRaw
         return (uncompressedTotal, compressedTotal);
     }
 
-    /// <summary>Compresses <c>state.Plain</c> (one page: levels then values) onto <c>state.Out</c> behind a v1 header; returns its sizes with the header.</summary>
-    static (long Uncompressed, long Compressed) WritePage(RawTagBuffers state, PageCodec pages, int numValues)
+    /// <summary>Compresses <c>state.Plain</c> (one page: levels then values) onto <paramref name="output"/> behind a v1 header; returns its sizes with the header.</summary>
+    static (long Uncompressed, long Compressed) WritePage(RawTagBuffers state, PageCodec pages, int numValues, ByteBuffer output)
     {
         state.Compressed.Clear();
         var compressed = pages.Compress(state.Plain.Written, state.Compressed);
-        var before = state.Out.Length;
-        ThriftCompact.Write(PageHeaders.DataPageV1(numValues, state.Plain.Length, compressed), state.Out);
-        var header = state.Out.Length - before;
-        state.Out.Write(state.Compressed.Written);
+        var before = output.Length;
+        ThriftCompact.Write(PageHeaders.DataPageV1(numValues, state.Plain.Length, compressed), output);
+        var header = output.Length - before;
+        output.Write(state.Compressed.Written);
         return (header + state.Plain.Length, header + compressed);
     }
 
-    /// <summary>The <c>tag_count</c> column chunk of one row group (one PLAIN page, every row defined) in <c>state.Out</c>.</summary>
-    static TStruct TagCountChunk(RawTagBuffers state, int codec, int[] counts, long offset)
+    /// <summary>The <c>tag_count</c> values of one row group as one PLAIN page (every row defined) in <c>state.TagCount</c>.</summary>
+    static (long Uncompressed, long Compressed) EncodeTagCounts(RawTagBuffers state, PageCodec pages, int[] counts)
     {
-        using var pages = new PageCodec(codec);
-        state.Out.Clear();
+        state.TagCount.Clear();
         state.Plain.Clear();
         var lengthAt = state.Plain.Reserve(4);
         RleHybrid.WriteRun(state.Plain, counts.Length, 1);
         state.Plain.PatchInt32(lengthAt, state.Plain.Length - 4);
         foreach (var c in counts) state.Plain.WriteInt32(c);
-        var (u, z) = WritePage(state, pages, counts.Length);
+        return WritePage(state, pages, counts.Length, state.TagCount);
+    }
+
+    /// <summary>The footer entry of a <c>tag_count</c> chunk written at <paramref name="offset"/>.</summary>
+    static TStruct TagCountChunk(int codec, int rows, (long Uncompressed, long Compressed) sizes, long offset)
+    {
         var meta = new TStruct([
             new(T.ColumnMetaData.Type, new TI32(T.PhysicalInt32)),
             new(T.ColumnMetaData.Encodings, new TList(TType.I32, [new TI32(T.EncodingPlain), new TI32(T.EncodingRle)])),
             new(T.ColumnMetaData.PathInSchema, new TList(TType.Binary, [TBinary.Of(Columns.TagCount)])),
             new(T.ColumnMetaData.Codec, new TI32(codec)),
-            new(T.ColumnMetaData.NumValues, new TI64(counts.Length)),
-            new(T.ColumnMetaData.TotalUncompressedSize, new TI64(u)),
-            new(T.ColumnMetaData.TotalCompressedSize, new TI64(z)),
+            new(T.ColumnMetaData.NumValues, new TI64(rows)),
+            new(T.ColumnMetaData.TotalUncompressedSize, new TI64(sizes.Uncompressed)),
+            new(T.ColumnMetaData.TotalCompressedSize, new TI64(sizes.Compressed)),
             new(T.ColumnMetaData.DataPageOffset, new TI64(offset)),
         ]);
         return new TStruct([new(T.ColumnChunk.FileOffset, new TI64(offset)), new(T.ColumnChunk.MetaData, meta)]);
@@ -468,9 +500,14 @@ public static class TagParquetRaw
 }
 
 /// <summary>The working buffers of <see cref="TagParquetRaw.TagFileAsync"/>, reusable from one file to the next.</summary>
-public sealed class RawTagBuffers
+public sealed class RawTagBuffers : IDisposable
 {
+    public void Dispose()
+    {
+        foreach (var b in new[] { Chunk, Copy, Out, Page, Plain, Compressed, Dictionary, TagCount }) b.Dispose();
+    }
+
     internal readonly ByteBuffer Chunk = new(1 << 20), Copy = new(1 << 20), Out = new(1 << 20), Page = new(1 << 20),
-        Plain = new(1 << 20), Compressed = new(1 << 20), Dictionary = new(1 << 16);
-    internal long TaggedDocuments, Tags, TextChars;
+        Plain = new(1 << 20), Compressed = new(1 << 20), Dictionary = new(1 << 16), TagCount = new(1 << 16);
+    internal long TextChars;
 }

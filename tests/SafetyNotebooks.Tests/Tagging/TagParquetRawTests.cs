@@ -144,6 +144,10 @@ public class TagParquetRawTests
         Assert.Equal(3, r1.ByteLevelFiles);
         foreach (var f in Directory.GetFiles(one, "*.parquet"))
             Assert.Equal(File.ReadAllBytes(f), File.ReadAllBytes(Path.Combine(two, Path.GetFileName(f))));
+        // one file, several threads: its row groups are tagged in parallel and written in order
+        var single = TestDirs.Fresh("single");
+        await TagParquet.RunAsync([Path.Combine(dir, "0.parquet")], single, new TagJobOptions(new TagOptions(), Threads: 3));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(one, "0.parquet")), File.ReadAllBytes(Path.Combine(single, "0.parquet")));
         var again = await TagParquet.RunAsync([dir], one, new TagJobOptions(new TagOptions()));
         Assert.Equal(3, again.Job.Skipped);
         Assert.Equal(r1.Tags, again.Tags);

@@ -8,10 +8,14 @@ namespace SafetyNotebooks.Data.ParquetRaw;
 /// <summary>Something a byte-level Parquet path does not handle; the caller falls back to the general path.</summary>
 public sealed class ParquetRawUnsupportedException(string reason) : NotSupportedException(reason);
 
-/// <summary>A growable byte buffer whose written bytes can be patched (length prefixes) and reused without allocation.</summary>
-public sealed class ByteBuffer(int capacity = 1 << 16) : IBufferWriter<byte>
+/// <summary>
+/// A growable byte buffer whose written bytes can be patched (length prefixes) and reused without allocation. Its
+/// arrays come from <see cref="ArrayPool{T}.Shared"/>: page-sized buffers are rented again by the next file (or the
+/// next job) instead of being allocated, and the pool trims what stays unused.
+/// </summary>
+public sealed class ByteBuffer(int capacity = 1 << 16) : IBufferWriter<byte>, IDisposable
 {
-    byte[] _array = GC.AllocateUninitializedArray<byte>(Math.Max(capacity, 16));
+    byte[] _array = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 16));
 
     public int Length { get; private set; }
     public Span<byte> Written => _array.AsSpan(0, Length);
@@ -50,10 +54,17 @@ public sealed class ByteBuffer(int capacity = 1 << 16) : IBufferWriter<byte>
         if (_array.Length - Length >= more) return;
         var needed = (long)Length + more;
         if (needed > Array.MaxLength) throw new ParquetRawUnsupportedException("a page larger than 2 GB");
-        // uninitialised: only the written bytes are ever read, and zeroing a large buffer costs as much as filling it
-        var grown = GC.AllocateUninitializedArray<byte>((int)Math.Min(Array.MaxLength, Math.Max(needed, 2L * _array.Length)));
+        var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min(Array.MaxLength, Math.Max(needed, 2L * _array.Length)));
         _array.AsSpan(0, Length).CopyTo(grown);
+        ArrayPool<byte>.Shared.Return(_array);
         _array = grown;
+    }
+
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_array);
+        _array = [];
+        Length = 0;
     }
 }
 
