@@ -163,8 +163,16 @@ public static class TagParquetRaw
                     if (idScores.Current.RowCount != numRows) throw new InvalidDataException($"{input}: row group of {numRows} rows read as {idScores.Current.RowCount}");
                     wave.Add(new GroupWork(rg, RowActions(idScores.Current, scoreField, plan), new int[numRows]));
                 }
-                Parallel.For(0, wave.Count, new ParallelOptions { MaxDegreeOfParallelism = workers.Length, CancellationToken = ct },
-                    w => TagRowGroup(file, layout, wave[w], workers[w], plan));
+                try
+                {
+                    Parallel.For(0, wave.Count, new ParallelOptions { MaxDegreeOfParallelism = workers.Length, CancellationToken = ct },
+                        w => TagRowGroup(file, layout, wave[w], workers[w], plan));
+                }
+                catch (AggregateException e)
+                {
+                    // the first row group's problem, as such: an unsupported page means falling back, bad input exit code 2
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+                }
 
                 foreach (var (w, g) in wave.Select((g, w) => (w, g)))
                 {

@@ -184,11 +184,15 @@ public class TagParquetRawTests
         await ParquetFiles.WriteAsync(required, new[] { first.With(new ParquetColumn(Columns.Text, new Parquet.Schema.DataField<string>(Columns.Text, false), texts)) }.ToAsyncEnumerable(),
             first.Schema);
         var supported = await Write(dir, "ok.parquet", docs);
+        // what only the pages show: a data page whose header names BIT_PACKED definition levels (the footer looks fine)
+        var bitPacked = await Write(dir, "pages.parquet", docs);
+        RawPages.ReplaceTextChunks(bitPacked, (await ReadAllFile(bitPacked)).Select(b => b.Texts).ToList(), "dictionary", definitionLevelEncoding: T.EncodingBitPacked);
 
         var (raw, _, _, _) = await BothPaths(dir, new TagJobOptions(new TagOptions(Rate: 0.2)));
         Assert.Equal(1, raw.ByteLevelFiles);
         var reasons = raw.Fallbacks!.ToDictionary(f => Path.GetFileName(f.Input), f => f.Reason);
-        Assert.Equal(["delta.parquet", "gzip.parquet", "required.parquet"], reasons.Keys.Order());
+        Assert.Equal(["delta.parquet", "gzip.parquet", "pages.parquet", "required.parquet"], reasons.Keys.Order());
+        Assert.Contains("definition level encoding 4", reasons["pages.parquet"]);
         Assert.Contains("codec", reasons["gzip.parquet"]);
         Assert.Contains("encoding 7", reasons["delta.parquet"]);
         Assert.Contains("optional BYTE_ARRAY", reasons["required.parquet"]);
@@ -225,7 +229,7 @@ static class RawPages
     /// Appends new text chunks (one per row group) after the file's data and points the footer at them; the old chunks
     /// stay behind as unreferenced bytes, which readers never see.
     /// </summary>
-    public static void ReplaceTextChunks(string path, IReadOnlyList<string?[]> texts, string kind)
+    public static void ReplaceTextChunks(string path, IReadOnlyList<string?[]> texts, string kind, int definitionLevelEncoding = T.EncodingRle)
     {
         ParquetFooter footer;
         using (var h = File.OpenHandle(path)) footer = ParquetFooter.Read(h);
@@ -238,7 +242,7 @@ static class RawPages
             var cm = columns[i].Struct(T.ColumnChunk.MetaData)!;
             var codec = cm.I32(T.ColumnMetaData.Codec)!.Value;
             long start = data.Count;
-            var (bytes, dictionaryAt, dataAt, uncompressed) = kind == "dictionary" ? DictionaryChunk(texts[g], codec) : V2Chunk(texts[g], codec);
+            var (bytes, dictionaryAt, dataAt, uncompressed) = kind == "dictionary" ? DictionaryChunk(texts[g], codec, definitionLevelEncoding) : V2Chunk(texts[g], codec);
             data.AddRange(bytes);
             cm = cm.Without(T.ColumnMetaData.Statistics, T.ColumnMetaData.DictionaryPageOffset)
                 .With(T.ColumnMetaData.Encodings, new TList(TType.I32, (kind == "dictionary" ? new[] { 0, 3, 8 } : [0, 3]).Select(e => (TValue)new TI32(e)).ToList()))
@@ -291,7 +295,7 @@ static class RawPages
 
     static byte[] Header(TStruct h) => ThriftCompact.Write(h);
 
-    static (byte[], long?, long, long) DictionaryChunk(string?[] texts, int codecId)
+    static (byte[], long?, long, long) DictionaryChunk(string?[] texts, int codecId, int definitionLevelEncoding)
     {
         using var codec = new PageCodec(codecId);
         var distinct = texts.Where(t => t is not null).Distinct().ToList();
@@ -308,7 +312,7 @@ static class RawPages
         var pageHeader = Header(new TStruct([
             new(T.PageHeader.Type, new TI32(T.PageData)), new(T.PageHeader.UncompressedPageSize, new TI32(pageSize)),
             new(T.PageHeader.CompressedPageSize, new TI32(page.Length)),
-            new(T.PageHeader.DataPageHeader, new TStruct([new(1, new TI32(texts.Length)), new(2, new TI32(T.EncodingRleDictionary)), new(3, new TI32(T.EncodingRle)), new(4, new TI32(T.EncodingRle))])),
+            new(T.PageHeader.DataPageHeader, new TStruct([new(1, new TI32(texts.Length)), new(2, new TI32(T.EncodingRleDictionary)), new(3, new TI32(definitionLevelEncoding)), new(4, new TI32(T.EncodingRle))])),
         ]));
         byte[] chunk = [.. dictHeader, .. dict, .. pageHeader, .. page];
         return (chunk, 0, dictHeader.Length + dict.Length, dictHeader.Length + dictSize + pageHeader.Length + pageSize);
