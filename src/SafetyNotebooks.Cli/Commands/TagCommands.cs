@@ -41,10 +41,15 @@ public static class TagCommands
                     files = r.Job.Files.Count, processed = r.Job.Processed, skipped = r.Job.Skipped, documents = r.Documents,
                     tagged_documents = r.TaggedDocuments, tags = r.Tags, options.Tag.Rate, options.Tag.Seed, options.Tag.MinScore,
                     outputs = r.Job.Files.Select(f => f.Output), seconds,
+                    byte_level_files = r.ByteLevelFiles, fallbacks = (r.Fallbacks ?? []).Select(f => new { input = f.Input, reason = f.Reason }),
                 });
             else
+            {
+                foreach (var f in r.Fallbacks ?? [])
+                    stdout.WriteLine($"{f.Input}: general path ({f.Reason})");
                 stdout.WriteLine($"{r.Job.Processed} file(s) tagged, {r.Job.Skipped} already done; {r.Documents} documents, " +
                                  $"{r.TaggedDocuments} tagged with {r.Tags} tags (p = {options.Tag.Rate}, seed {options.Tag.Seed}, score ≥ {options.Tag.MinScore}) in {seconds:0.0} s → {Path.GetFullPath(parse.GetValue(output)!)}");
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -10,6 +10,9 @@ namespace SafetyNotebooks.Data;
 /// <param name="FirstRow">Index of the batch's first row within the input file.</param>
 public sealed record BatchContext(string InputPath, string RelativePath, int RowGroup, long FirstRow);
 
+/// <summary>One file of a job: the input, its path relative to the input root, and the output to write.</summary>
+public sealed record ShardFile(string Input, string RelativePath, string Target);
+
 /// <summary>Options of a <see cref="ShardJob"/> run.</summary>
 /// <param name="OutputDir">Outputs go to <c>OutputDir/RELATIVE_PATH</c>; the done-list to <c>OutputDir/.safetynb-job/</c>.</param>
 /// <param name="ShardIndex">This worker's index (SLURM_ARRAY_TASK_ID), 0 ≤ i &lt; <paramref name="NumShards"/>.</param>
@@ -84,8 +87,17 @@ public static class ShardJob
     /// (<see cref="BatchContext.RowGroup"/> = -1) to learn the output schema of an input without row groups.
     /// Inputs on the done-list whose output exists are skipped.
     /// </summary>
-    public static async Task<ShardJobResult> RunAsync(IReadOnlyList<string> inputs, ShardJobOptions options,
-        Func<ParquetBatch, BatchContext, ValueTask<ParquetBatch>> transform, IProgress<double>? progress = null, CancellationToken ct = default)
+    public static Task<ShardJobResult> RunAsync(IReadOnlyList<string> inputs, ShardJobOptions options,
+        Func<ParquetBatch, BatchContext, ValueTask<ParquetBatch>> transform, IProgress<double>? progress = null, CancellationToken ct = default) =>
+        RunFilesAsync(inputs, options, (file, token) => ProcessAsync(file, options, transform, token), progress, ct);
+
+    /// <summary>
+    /// The job machinery with a whole-file step: <paramref name="process"/> writes <see cref="ShardFile.Target"/> itself
+    /// (atomically, e.g. with <see cref="AtomicFile"/>) and returns (rows in, rows out). Sharding, threads, the
+    /// done-list and resuming are as in <see cref="RunAsync(IReadOnlyList{string}, ShardJobOptions, Func{ParquetBatch, BatchContext, ValueTask{ParquetBatch}}, IProgress{double}?, CancellationToken)"/>.
+    /// </summary>
+    public static async Task<ShardJobResult> RunFilesAsync(IReadOnlyList<string> inputs, ShardJobOptions options,
+        Func<ShardFile, CancellationToken, Task<(long RowsIn, long RowsOut)>> process, IProgress<double>? progress = null, CancellationToken ct = default)
     {
         if (options.Threads < 1) throw new BadInputException("must be at least 1", "--threads", value: options.Threads.ToString());
         var all = inputs.Select(Path.GetFullPath).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -116,7 +128,7 @@ public static class ShardJob
                 else
                 {
                     RemoveStaleTemporaries(target);
-                    var (rowsIn, rowsOut) = await ProcessAsync(input, relative, target, options, transform, token);
+                    var (rowsIn, rowsOut) = await process(new ShardFile(input, relative, target), token);
                     lock (gate)
                         File.AppendAllText(doneList, JsonSerializer.Serialize(new DoneEntry(relative, size, rowsIn, rowsOut)) + "\n");
                     results[k] = new ShardFileResult(input, target, rowsIn, rowsOut, Skipped: false);
@@ -126,9 +138,11 @@ public static class ShardJob
         return new ShardJobResult(results.Select(r => r!).ToList());
     }
 
-    static async Task<(long In, long Out)> ProcessAsync(string input, string relative, string target, ShardJobOptions options,
+    /// <summary>The row-group pipeline for one file: read batch → <paramref name="transform"/> → write, atomically.</summary>
+    public static async Task<(long RowsIn, long RowsOut)> ProcessAsync(ShardFile file, ShardJobOptions options,
         Func<ParquetBatch, BatchContext, ValueTask<ParquetBatch>> transform, CancellationToken ct)
     {
+        var (input, relative, target) = file;
         long rowsIn = 0;
         var (schema, _) = await ParquetFiles.InspectAsync(input, ct);
         // the schema of an input with no row groups: what the transform makes of an empty batch

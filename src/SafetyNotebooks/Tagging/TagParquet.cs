@@ -1,5 +1,6 @@
 using Parquet.Schema;
 using SafetyNotebooks.Data;
+using SafetyNotebooks.Data.ParquetRaw;
 
 namespace SafetyNotebooks.Tagging;
 
@@ -7,19 +8,27 @@ namespace SafetyNotebooks.Tagging;
 /// <param name="Tag">Rate, seed, minimum score and tag string.</param>
 /// <param name="ScoreField">The column holding the safety score: top-level (<c>safety_score</c>) or dotted (<c>metadata.int_score</c>).</param>
 /// <param name="Threads">Worker threads; the output does not depend on it.</param>
+/// <param name="Compression">Codec of the files the general path writes; the byte-level path keeps the input's codecs.</param>
+/// <param name="ByteLevel">Use the byte-level path (<see cref="TagParquetRaw"/>) for the files it supports; false forces the general path.</param>
 public sealed record TagJobOptions(
     TagOptions Tag,
     string ScoreField = Columns.SafetyScore,
     int Threads = 1,
     int ShardIndex = 0,
     int NumShards = 1,
-    ParquetCompression Compression = ParquetCompression.Snappy);
+    ParquetCompression Compression = ParquetCompression.Snappy,
+    bool ByteLevel = true);
+
+/// <summary>A file that went through the general path although the byte-level path was enabled, and why.</summary>
+public sealed record TagFallback(string Input, string Reason);
 
 /// <summary>A validated tagging job: all inputs, the ones this shard owns, and the compiled plan.</summary>
 public sealed record TagJob(IReadOnlyList<string> Files, IReadOnlyList<string> Owned, TagPlan Plan, TagJobOptions Options);
 
 /// <summary>What a tagging job produced: counts cover every owned file, those finished by an earlier run included.</summary>
-public sealed record TagJobResult(ShardJobResult Job, long TaggedDocuments, long Tags, long TextChars)
+/// <param name="ByteLevelFiles">Files this run tagged on the byte-level path.</param>
+/// <param name="Fallbacks">Files this run tagged on the general path although the byte-level path was enabled, with the reason.</param>
+public sealed record TagJobResult(ShardJobResult Job, long TaggedDocuments, long Tags, long TextChars, int ByteLevelFiles = 0, IReadOnlyList<TagFallback>? Fallbacks = null)
 {
     public long Documents => Job.RowsIn;
 }
@@ -106,16 +115,44 @@ public static class TagParquet
         var fileThreads = Math.Clamp(owned.Count, 1, options.Threads);
         var batchThreads = Math.Max(1, options.Threads / fileThreads);
         long taggedDocs = 0, tags = 0, chars = 0;
-        var job = await ShardJob.RunAsync(files, new ShardJobOptions(outputDir, options.ShardIndex, options.NumShards, fileThreads,
-                Write: new ParquetWriteOptions(options.Compression)),
-            (batch, _) =>
+        var byteLevel = 0;
+        var fallbacks = new System.Collections.Concurrent.ConcurrentBag<TagFallback>();
+        var pool = new System.Collections.Concurrent.ConcurrentBag<RawTagBuffers>(); // working buffers, handed from file to file
+        var shardOptions = new ShardJobOptions(outputDir, options.ShardIndex, options.NumShards, fileThreads, Write: new ParquetWriteOptions(options.Compression));
+        ValueTask<ParquetBatch> Transform(ParquetBatch batch, BatchContext _)
+        {
+            var (result, tagged) = TagBatchCounted(batch, plan, options.ScoreField, batchThreads);
+            Interlocked.Add(ref taggedDocs, tagged.TagCounts.Count(c => c > 0));
+            Interlocked.Add(ref tags, tagged.TotalTags);
+            Interlocked.Add(ref chars, batch.TextChars);
+            return ValueTask.FromResult(result);
+        }
+        async Task<(long, long)> Process(ShardFile file, CancellationToken token)
+        {
+            if (options.ByteLevel)
             {
-                var (result, tagged) = TagBatchCounted(batch, plan, options.ScoreField, batchThreads);
-                Interlocked.Add(ref taggedDocs, tagged.TagCounts.Count(c => c > 0));
-                Interlocked.Add(ref tags, tagged.TotalTags);
-                Interlocked.Add(ref chars, batch.TextChars);
-                return result;
-            }, progress, ct);
+                var (raw, reason) = await TryByteLevelAsync(file, plan, options.ScoreField, batchThreads, pool, token);
+                if (raw is { } r)
+                {
+                    Interlocked.Add(ref taggedDocs, r.TaggedDocuments);
+                    Interlocked.Add(ref tags, r.Tags);
+                    Interlocked.Add(ref chars, r.TextChars);
+                    Interlocked.Increment(ref byteLevel);
+                    return (r.Rows, r.Rows);
+                }
+                fallbacks.Add(new TagFallback(file.Input, reason!));
+            }
+            return await ShardJob.ProcessAsync(file, shardOptions, Transform, token);
+        }
+        ShardJobResult job;
+        try
+        {
+            job = await ShardJob.RunFilesAsync(files, shardOptions, Process, progress, ct);
+        }
+        finally
+        {
+            foreach (var b in pool) b.Dispose();
+        }
         // files done by an earlier run: their counts are in their outputs' tag_count column
         foreach (var done in job.Files.Where(f => f.Skipped))
             await foreach (var batch in ParquetFiles.ReadBatchesAsync(done.Output, new ParquetReadOptions([Columns.TagCount, Columns.Text]), ct))
@@ -125,7 +162,28 @@ public static class TagParquet
                 tags += counts.Sum(c => (long)(c ?? 0));
                 chars += batch.TextChars;
             }
-        return new TagJobResult(job, taggedDocs, tags, chars);
+        return new TagJobResult(job, taggedDocs, tags, chars, byteLevel, fallbacks.OrderBy(f => f.Input, StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>
+    /// The byte-level path for one file, or why it does not apply: an unsupported feature, or a file it cannot make
+    /// sense of (the general path then reports the problem in its own words). Bad scores and ids still throw.
+    /// </summary>
+    static async Task<(RawTagFileResult? Result, string? Reason)> TryByteLevelAsync(ShardFile file, TagPlan plan, string scoreField, int threads,
+        System.Collections.Concurrent.ConcurrentBag<RawTagBuffers> pool, CancellationToken ct)
+    {
+        try
+        {
+            ParquetFooter footer;
+            using (var handle = File.OpenHandle(file.Input)) footer = ParquetFooter.Read(handle);
+            var (layout, reason) = TagParquetRaw.Analyze(footer);
+            if (layout is null) return (null, reason);
+            return (await TagParquetRaw.TagFileAsync(file.Input, file.Target, layout, plan, scoreField, threads, pool, ct), null);
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidDataException or OverflowException)
+        {
+            return (null, e.Message);
+        }
     }
 
     static bool IsNumeric(Type t) =>

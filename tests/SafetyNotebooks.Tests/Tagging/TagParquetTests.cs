@@ -54,6 +54,8 @@ public class TagParquetTests
         }
         Assert.True(tags > 0);
         Assert.Contains($"\"tags\":{tags}", r.Out);
+        Assert.Contains("\"byte_level_files\":2", r.Out);
+        Assert.Contains("\"fallbacks\":[]", r.Out);
     }
 
     [Fact]
