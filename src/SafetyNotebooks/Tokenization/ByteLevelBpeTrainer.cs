@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace SafetyNotebooks.Tokenization;
 
@@ -20,9 +19,8 @@ public static class ByteLevelBpeTrainer
     public static IReadOnlyList<(string Left, string Right)> Train(IEnumerable<string> texts, BpeTrainingOptions options, IEnumerable<string>? addedTokens = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(options.Merges);
-        var split = new HfPreTokenizer([new RegexSplit(new Regex(PreTokenizeStep.Gpt2Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant))],
-            addedTokens ?? [ByteLevelTokenizer.EndOfText, ByteLevelTokenizer.HarmfulnessTag]);
         var added = (addedTokens ?? [ByteLevelTokenizer.EndOfText, ByteLevelTokenizer.HarmfulnessTag]).ToHashSet(StringComparer.Ordinal);
+        var split = new HfPreTokenizer([RegexSplit.Gpt2], added);
 
         // word (in byte-alphabet form) → count; pieces are what merges may never cross
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);

@@ -163,24 +163,14 @@ public sealed record BertNormalizer(BertNormalization Options) : HfNormalizer
 public sealed record NormalizedEncoding(HfNormalizer Normalizer, Regex? RawPattern, IReadOnlyDictionary<string, AddedToken> RawIds,
     Regex? NormalizedPattern, IReadOnlyDictionary<string, AddedToken> NormalizedIds)
 {
-    /// <summary>From tokenizer.json's <c>added_tokens</c> (<c>normalized</c> defaults to <c>!special</c>, as in tokenizers).</summary>
-    public static NormalizedEncoding Create(HfNormalizer normalizer, JsonNode? addedTokens)
+    /// <summary>From tokenizer.json's added tokens (<see cref="AddedToken.IsNormalized"/> says which text each is matched in).</summary>
+    public static NormalizedEncoding Create(HfNormalizer normalizer, IReadOnlyList<AddedToken> addedTokens)
     {
-        var tokens = (addedTokens as JsonArray ?? []).OfType<JsonObject>().Select(a => (
-            Token: new AddedToken(a["id"]!.GetValue<int>(), a["content"]!.GetValue<string>(), a["special"]?.GetValue<bool>() ?? false,
-                a["lstrip"]?.GetValue<bool>() ?? false, a["rstrip"]?.GetValue<bool>() ?? false),
-            Normalized: a["normalized"]?.GetValue<bool>() ?? !(a["special"]?.GetValue<bool>() ?? false))).ToList();
         static Dictionary<string, AddedToken> Ids(IEnumerable<(string Content, AddedToken Token)> pairs) =>
             pairs.Where(p => p.Content.Length > 0).GroupBy(p => p.Content, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Token, StringComparer.Ordinal);
-        var raw = Ids(tokens.Where(t => !t.Normalized).Select(t => (t.Token.Content, t.Token)));
-        var normalized = Ids(tokens.Where(t => t.Normalized).Select(t => (normalizer.Apply(t.Token.Content), t.Token)));
-        return new(normalizer, Pattern(raw.Keys), raw, Pattern(normalized.Keys), normalized);
-    }
-
-    static Regex? Pattern(IEnumerable<string> contents)
-    {
-        var alternatives = contents.OrderByDescending(t => t.Length).Select(Regex.Escape).ToList();
-        return alternatives.Count == 0 ? null : new Regex(string.Join("|", alternatives), RegexOptions.CultureInvariant);
+        var raw = Ids(addedTokens.Where(t => !t.IsNormalized).Select(t => (t.Content, t)));
+        var normalized = Ids(addedTokens.Where(t => t.IsNormalized).Select(t => (normalizer.Apply(t.Content), t)));
+        return new(normalizer, AddedToken.Pattern(raw.Keys), raw, AddedToken.Pattern(normalized.Keys), normalized);
     }
 
     /// <summary>The ids of <paramref name="text"/>; <paramref name="encodePlain"/> encodes text that holds no added tokens.</summary>
@@ -205,14 +195,12 @@ public sealed record NormalizedEncoding(HfNormalizer Normalizer, Regex? RawPatte
         if (pattern is not null)
             for (var m = pattern.Match(text); m.Success; m = m.NextMatch())
             {
-                if (m.Index < at) continue;
+                if (m.Index < at) continue; // inside whitespace an earlier rstrip token swallowed
                 var token = idOf[m.Value];
-                var left = m.Index;
-                if (token.Lstrip) while (left > at && char.IsWhiteSpace(text[left - 1])) left--;
-                if (left > at) gap(text[at..left]);
+                var (start, end) = token.Swallow(text, at, m.Index, m.Length);
+                if (start > at) gap(text[at..start]);
                 ids.Add(token.Id);
-                at = m.Index + m.Length;
-                if (token.Rstrip) while (at < text.Length && char.IsWhiteSpace(text[at])) at++;
+                at = end;
             }
         if (at < text.Length) gap(text[at..]);
     }

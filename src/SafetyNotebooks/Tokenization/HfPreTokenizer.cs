@@ -16,6 +16,9 @@ public abstract record PreTokenizeStep
 /// <summary>Splits by a regex, keeping every match and every gap as its own piece ("Isolated" behaviour).</summary>
 public sealed record RegexSplit(Regex Pattern) : PreTokenizeStep
 {
+    /// <summary>GPT-2's byte-level split, compiled once.</summary>
+    public static RegexSplit Gpt2 { get; } = new(new Regex(Gpt2Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant));
+
     public override IEnumerable<(int Offset, int Length)> Split(string text, int start, int length)
     {
         var end = start + length;
@@ -69,8 +72,7 @@ public sealed class HfPreTokenizer : PreTokenizer
     {
         this.steps = steps;
         byContent = addedTokens.Where(a => a.Content.Length > 0).GroupBy(a => a.Content, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        var alternatives = byContent.Keys.OrderByDescending(s => s.Length).ThenBy(s => s, StringComparer.Ordinal).Select(Regex.Escape).ToList();
-        specials = alternatives.Count == 0 ? null : new Regex(string.Join("|", alternatives), RegexOptions.CultureInvariant);
+        specials = AddedToken.Pattern(byContent.Keys);
     }
 
     public override IEnumerable<(int Offset, int Length)> PreTokenize(string text)
@@ -82,13 +84,10 @@ public sealed class HfPreTokenizer : PreTokenizer
             for (var m = specials.Match(text); m.Success; m = m.NextMatch())
             {
                 if (m.Index < at) continue; // inside whitespace an earlier rstrip token swallowed
-                var token = byContent[m.Value];
-                var left = m.Index;
-                if (token.Lstrip) while (left > at && char.IsWhiteSpace(text[left - 1])) left--;
-                if (left > at) Expand(text, at, left - at, 0, pieces);
+                var (start, end) = byContent[m.Value].Swallow(text, at, m.Index, m.Length);
+                if (start > at) Expand(text, at, start - at, 0, pieces);
                 pieces.Add((m.Index, m.Length));
-                at = m.Index + m.Length;
-                if (token.Rstrip) while (at < text.Length && char.IsWhiteSpace(text[at])) at++;
+                at = end;
             }
         if (at < text.Length) Expand(text, at, text.Length - at, 0, pieces);
         return pieces;

@@ -8,8 +8,40 @@ using SafetyNotebooks.Tokenization.ChatTemplates;
 namespace SafetyNotebooks.Tokenization;
 
 /// <summary>An added token of tokenizer.json (<c>added_tokens</c>); <paramref name="Lstrip"/>/<paramref name="Rstrip"/>:
-/// the token swallows the whitespace on its left/right when matched (Hugging Face semantics).</summary>
-public sealed record AddedToken(int Id, string Content, bool Special, bool Lstrip = false, bool Rstrip = false);
+/// the token swallows the whitespace on its left/right when matched; <paramref name="Normalized"/>: matched in the
+/// normalized text rather than the raw text (Hugging Face semantics; it defaults to <c>!special</c>).</summary>
+public sealed record AddedToken(int Id, string Content, bool Special, bool Lstrip = false, bool Rstrip = false, bool? Normalized = null)
+{
+    public bool IsNormalized => Normalized ?? !Special;
+
+    /// <summary>The <c>added_tokens</c> array of tokenizer.json.</summary>
+    public static IReadOnlyList<AddedToken> ListFromJson(JsonNode? addedTokens) =>
+        (addedTokens as JsonArray ?? []).OfType<JsonObject>().Select(a => new AddedToken(
+            a["id"]!.GetValue<int>(), a["content"]!.GetValue<string>(), a["special"]?.GetValue<bool>() ?? false,
+            a["lstrip"]?.GetValue<bool>() ?? false, a["rstrip"]?.GetValue<bool>() ?? false, a["normalized"]?.GetValue<bool>())).ToList();
+
+    /// <summary>
+    /// Where a match of this token at [<paramref name="index"/>, +<paramref name="length"/>) really starts and ends in
+    /// <paramref name="text"/>: with lstrip it swallows the whitespace on its left (not before <paramref name="floor"/>,
+    /// the end of the previous match), with rstrip the whitespace on its right.
+    /// </summary>
+    public (int Start, int End) Swallow(string text, int floor, int index, int length)
+    {
+        var start = index;
+        if (Lstrip) while (start > floor && char.IsWhiteSpace(text[start - 1])) start--;
+        var end = index + length;
+        if (Rstrip) while (end < text.Length && char.IsWhiteSpace(text[end])) end++;
+        return (start, end);
+    }
+
+    /// <summary>A regex matching any of <paramref name="contents"/>, longest first (as added tokens are matched), or null.</summary>
+    public static Regex? Pattern(IEnumerable<string> contents)
+    {
+        var alternatives = contents.Where(c => c.Length > 0).Distinct(StringComparer.Ordinal)
+            .OrderByDescending(c => c.Length).ThenBy(c => c, StringComparer.Ordinal).Select(Regex.Escape).ToList();
+        return alternatives.Count == 0 ? null : new Regex(string.Join("|", alternatives), RegexOptions.CultureInvariant);
+    }
+}
 
 /// <summary>
 /// A Hugging Face byte-level BPE tokenizer (GPT-2 / SmolLM2 / Llama-3 style) read from <c>tokenizer.json</c> and
@@ -58,7 +90,7 @@ public sealed class HfTokenizer : ITextTokenizer
         if (type != "BPE") throw new BadInputException("only byte-level BPE tokenizers are supported", source, "model.type", type ?? "null");
         if (model["byte_fallback"]?.GetValue<bool>() == true)
             throw new BadInputException("SentencePiece-style BPE (byte_fallback) is not supported, only byte-level BPE", source, "model.byte_fallback", "true");
-        normalized = HfNormalizer.FromJson(json["normalizer"], source) is { } normalizer ? NormalizedEncoding.Create(normalizer, json["added_tokens"]) : null;
+
         vocab = (model["vocab"] as JsonObject ?? throw new BadInputException("missing", source, "model.vocab"))
             .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>(), StringComparer.Ordinal);
         var merges = (model["merges"] as JsonArray ?? []).Select(m => m switch
@@ -67,9 +99,8 @@ public sealed class HfTokenizer : ITextTokenizer
             JsonValue v => v.GetValue<string>(),
             _ => throw new BadInputException("merge must be \"a b\" or [a, b]", source, "model.merges", m?.ToJsonString()),
         }).ToList();
-        AddedTokens = (json["added_tokens"] as JsonArray ?? []).Select(a => new AddedToken(
-            a!["id"]!.GetValue<int>(), a["content"]!.GetValue<string>(), a["special"]?.GetValue<bool>() ?? false,
-            a["lstrip"]?.GetValue<bool>() ?? false, a["rstrip"]?.GetValue<bool>() ?? false)).ToList();
+        AddedTokens = AddedToken.ListFromJson(json["added_tokens"]);
+        normalized = HfNormalizer.FromJson(json["normalizer"], source) is { } normalizer ? NormalizedEncoding.Create(normalizer, AddedTokens) : null;
 
         idToToken = vocab.ToDictionary(kv => kv.Value, kv => kv.Key);
         BaseVocabSize = vocab.Count;
@@ -113,7 +144,7 @@ public sealed class HfTokenizer : ITextTokenizer
             case "ByteLevel":
                 if (node["add_prefix_space"]?.GetValue<bool>() == true)
                     throw new BadInputException("add_prefix_space=true is not supported", source, $"{field}.add_prefix_space", "true");
-                return node["use_regex"]?.GetValue<bool>() == false ? [] : [new RegexSplit(new Regex(PreTokenizeStep.Gpt2Pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant))];
+                return node["use_regex"]?.GetValue<bool>() == false ? [] : [RegexSplit.Gpt2];
             case "Digits":
                 return [new DigitsSplit(node["individual_digits"]?.GetValue<bool>() ?? false)];
             case "Split":
