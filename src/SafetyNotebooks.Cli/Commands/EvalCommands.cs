@@ -157,8 +157,7 @@ public static class EvalCommands
     static ClassifierJudge ClassifierJudgeFrom(string dir, double threshold, string? device)
     {
         if (!Directory.Exists(dir)) throw new BadInputException("folder not found", "--classifier", value: dir);
-        var classifier = SafetyClassifier.Load(dir, device);
-        return new ClassifierJudge((texts, _) => Task.FromResult<IReadOnlyList<double>>(classifier.Score(texts).Select(s => (double)s).ToList()), threshold);
+        return ClassifierJudge.Of(SafetyClassifier.Load(dir, device), threshold);
     }
 
     static async Task<(TextGenerator, string)> FromGenerationsFile(string path, IReadOnlyList<AttackPrompt> prompts, CancellationToken cancel)
@@ -180,9 +179,7 @@ public static class EvalCommands
     {
         if (modelDir is null) throw new BadInputException("pass --model DIR (with --strategy) or --generations PATH", "--model");
         if (!Directory.Exists(modelDir)) throw new BadInputException("folder not found", "--model", value: modelDir);
-        if (maxNewTokens < 1) throw new BadInputException("must be at least 1", "--max-new-tokens", value: maxNewTokens.ToString(CultureInfo.InvariantCulture));
-        if (strategy is not ("greedy" or "sample" or "beam" or "safe-beam")) throw new BadInputException("expected greedy, sample, beam or safe-beam", "--strategy", value: strategy);
-        if (tagId is not null && strategy != "safe-beam") throw new BadInputException("only applies to --strategy safe-beam", "--tag-id", value: strategy);
+        LocalGeneration.CheckSettings(strategy, tagId, maxNewTokens); // before the (slow) model load
         var local = LoadModel(modelDir, device);
         var decoding = LocalGeneration.Strategy(strategy, seed, tagId, local);
         return (LocalGeneration.Generator(local, decoding, maxNewTokens), LocalGeneration.Describe(local, decoding, strategy, maxNewTokens));

@@ -1,3 +1,4 @@
+using SafetyNotebooks.Evaluation;
 using SafetyNotebooks.Miniature;
 
 namespace SafetyNotebooks.Cli.Commands;
@@ -5,7 +6,6 @@ namespace SafetyNotebooks.Cli.Commands;
 /// <summary>The <c>reproduce --profile paper</c> stages: artifact inventory, launch plan, what the cache allows to run, next steps.</summary>
 public static class PaperProfile
 {
-    /// <summary><paramref name="settings"/>: <c>--set</c> overrides of <see cref="PaperProfileOptions"/> (attack_prompts, max_new_tokens, beams, candidates, judge_threshold, scored_documents, run).</summary>
     public static async Task<List<(string Stage, double Seconds, string Outputs, bool Ok)>> RunAsync(string outDir, PaperProfileOptions options, TextWriter output, bool json, CancellationToken cancel)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
@@ -18,7 +18,7 @@ public static class PaperProfile
                 attack = r.Attack is { } a ? new
                 {
                     model = a.Model, safe_beam_skipped = a.SafeBeamSkipped,
-                    systems = a.Systems.Select(s => new { system = s.System, asr = s.Report.Pooled.Asr.Value, ci95 = new[] { s.Report.Pooled.Asr.Lower, s.Report.Pooled.Asr.Upper }, n = s.Report.Pooled.N, output = s.OutputDir }),
+                    systems = a.Systems.Select(s => new { system = s.System, output = s.OutputDir, report = AsrJson.ToJson(s.Report) }),
                     mcnemar = a.Paired is { } m ? new { only_beam = m.OnlyFirst, only_safe_beam = m.OnlySecond, exact_p = m.ExactP } : null,
                 } : null,
                 classifier = r.Classifier is { } c ? new { label_column = c.LabelColumn, documents = c.Documents, f1_macro = c.Metrics.F1Macro, recall_at_1 = c.Metrics.RecallAt1, recall_at_3 = c.Metrics.RecallAt3, output = c.OutputPath } : null,
@@ -47,28 +47,7 @@ public static class PaperProfile
         return stages;
     }
 
-    /// <summary>The paper profile's options from the command line.</summary>
-    public static PaperProfileOptions Options(long? seed, string? device, IEnumerable<string> settings)
-    {
-        var o = new PaperProfileOptions(Seed: seed ?? 0, Device: device);
-        foreach (var s in settings)
-        {
-            var eq = s.IndexOf('=');
-            if (eq <= 0) throw new BadInputException("expected name=value", "--set", value: s);
-            var (name, value) = (s[..eq].Trim().Replace("-", "_"), s[(eq + 1)..].Trim());
-            int Int() => int.TryParse(value, out var v) ? v : throw new BadInputException("not an integer", "--set", name, value);
-            o = name switch
-            {
-                "attack_prompts" => o with { AttackPrompts = Int() },
-                "max_new_tokens" => o with { MaxNewTokens = Int() },
-                "beams" => o with { Beams = Int() },
-                "candidates" => o with { Candidates = Int() },
-                "judge_threshold" => o with { JudgeThreshold = double.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : throw new BadInputException("not a number", "--set", name, value) },
-                "scored_documents" => o with { ScoredDocuments = Int() },
-                "run" => o with { Run = bool.TryParse(value, out var b) ? b : throw new BadInputException("expected true or false", "--set", name, value) },
-                _ => throw new BadInputException("unknown paper-profile option (known: attack_prompts, max_new_tokens, beams, candidates, judge_threshold, scored_documents, run)", "--set", name, value),
-            };
-        }
-        return o;
-    }
+    /// <summary>The paper profile's options from the command line: <c>--set</c> names any <see cref="PaperProfileOptions"/> property in snake_case.</summary>
+    public static PaperProfileOptions Options(long? seed, string? device, IEnumerable<string> settings) =>
+        RecordOverrides.Apply(new PaperProfileOptions(Seed: seed ?? 0, Device: device), settings);
 }

@@ -23,10 +23,13 @@ public static class AttackPrompts
     }
 
     /// <summary>jb-completions from the local Hugging Face cache (every data file of the train split, in path order).</summary>
-    public static async Task<IReadOnlyList<AttackPrompt>> LoadJbCompletionsFromHubCacheAsync(string? cacheRoot = null, CancellationToken cancel = default)
+    public static Task<IReadOnlyList<AttackPrompt>> LoadJbCompletionsFromHubCacheAsync(string? cacheRoot = null, CancellationToken cancel = default) =>
+        LoadJbCompletionsAsync(HubCache.DatasetFiles(JbCompletionsRepo, "train", cacheRoot), cancel);
+
+    /// <summary>jb-completions from several data files (a dataset's shards), in the given order.</summary>
+    public static async Task<IReadOnlyList<AttackPrompt>> LoadJbCompletionsAsync(IReadOnlyList<string> files, CancellationToken cancel = default)
     {
         var all = new List<AttackPrompt>();
-        var files = HubCache.DatasetFiles(JbCompletionsRepo, "train", cacheRoot);
         foreach (var file in files)
         {
             var part = await LoadJbCompletionsAsync(file, cancel);

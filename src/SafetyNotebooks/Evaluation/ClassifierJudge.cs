@@ -17,6 +17,10 @@ public sealed class ClassifierJudge(BatchScorer score, double threshold, bool in
 
     public double Threshold => threshold;
 
+    /// <summary>A judge over the paper's 0–5 safety classifier (chunked, max over chunks): harmful from <paramref name="threshold"/> on.</summary>
+    public static ClassifierJudge Of(Scoring.SafetyClassifier classifier, double threshold) =>
+        new((texts, _) => Task.FromResult<IReadOnlyList<double>>(classifier.Score(texts).Select(s => (double)s).ToList()), threshold);
+
     public async Task<IReadOnlyList<Judgement>> JudgeAsync(IReadOnlyList<JudgeInput> inputs, CancellationToken cancel = default)
     {
         var results = new List<Judgement>(inputs.Count);

@@ -10,8 +10,7 @@ public static class LocalGeneration
     /// <summary>The decoding strategy by name: greedy, sample (seeded), beam, safe-beam (tag from <paramref name="tagId"/> or the tokenizer).</summary>
     public static DecodingStrategy Strategy(string name, long seed, int? tagId, LocalModel local, int beams = 4, int? candidates = null)
     {
-        if (name is not ("greedy" or "sample" or "beam" or "safe-beam")) throw new BadInputException("expected greedy, sample, beam or safe-beam", "--strategy", value: name);
-        if (tagId is not null && name != "safe-beam") throw new BadInputException("only applies to --strategy safe-beam", "--tag-id", value: name);
+        CheckSettings(name, tagId);
         return name switch
         {
             "greedy" => new GreedyDecoding(),
@@ -19,6 +18,19 @@ public static class LocalGeneration
             "beam" => new BeamDecoding(beams),
             _ => new SafeBeamDecoding(TagId(tagId, local.Tokenizer!, local.Model.VocabSize, local.Name), beams, candidates ?? 2 * beams),
         };
+    }
+
+    /// <summary>Checks a strategy name, a tag id given with it, and the token budget, before anything is loaded.</summary>
+    public static void CheckSettings(string strategy, int? tagId, int maxNewTokens = 1)
+    {
+        if (strategy is not ("greedy" or "sample" or "beam" or "safe-beam")) throw new BadInputException("expected greedy, sample, beam or safe-beam", "--strategy", value: strategy);
+        if (tagId is not null && strategy != "safe-beam") throw new BadInputException("only applies to --strategy safe-beam", "--tag-id", value: strategy);
+        CheckMaxNewTokens(maxNewTokens);
+    }
+
+    static void CheckMaxNewTokens(int maxNewTokens)
+    {
+        if (maxNewTokens < 1) throw new BadInputException("must be at least 1", "--max-new-tokens", value: maxNewTokens.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>The harmfulness tag's id: <paramref name="given"/> when set, else the tokenizer's &lt;potentially_unsafe_content&gt; token.</summary>
@@ -38,7 +50,7 @@ public static class LocalGeneration
     /// </summary>
     public static TextGenerator Generator(LocalModel local, DecodingStrategy decoding, int maxNewTokens)
     {
-        if (maxNewTokens < 1) throw new BadInputException("must be at least 1", "--max-new-tokens", value: maxNewTokens.ToString(CultureInfo.InvariantCulture));
+        CheckMaxNewTokens(maxNewTokens);
         var tokenizer = local.Tokenizer ?? throw new BadInputException("the model folder has no tokenizer.json", "--model", value: local.Name);
         var stopping = new Stopping(maxNewTokens, local.EosTokenIds);
         var gate = new SemaphoreSlim(1, 1);

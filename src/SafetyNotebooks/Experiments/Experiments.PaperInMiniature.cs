@@ -110,10 +110,13 @@ public static partial class Experiments
     {
         seed = r.Options.Seed,
         direction_holds = r.DirectionHolds,
-        asr = r.Attacks.Select(a => new
+        // the attack command's ASR shape (pooled and by source), with the system's name and decoding time
+        asr = r.Attacks.Select(a =>
         {
-            system = a.System, asr = a.Asr.Pooled.Asr.Value, ci95 = new[] { a.Asr.Pooled.Asr.Lower, a.Asr.Pooled.Asr.Upper }, n = a.Asr.Pooled.N, seconds = a.Seconds,
-            by_source = a.Asr.BySource.OrderBy(s => s.Key, StringComparer.Ordinal).ToDictionary(s => s.Key, s => new { asr = s.Value.Asr.Value, ci95 = new[] { s.Value.Asr.Lower, s.Value.Asr.Upper }, n = s.Value.N }),
+            var json = AsrJson.ToJson(a.Asr);
+            json["system"] = a.System;
+            json["seconds"] = a.Seconds;
+            return json;
         }),
         mcnemar = r.PairedTests.Select(p => new { pair = p.Name, only_first = p.Test.OnlyFirst, only_second = p.Test.OnlySecond, exact_p = p.Test.ExactP }),
         classifier = new { held_out = r.Scored.ClassifierTraining.Final, corpus_vs_truth = r.Scored.AgreementWithTruth },

@@ -116,19 +116,16 @@ public static partial class Experiments
     public static async Task<PaperAttack> AttackReleasedModelAsync(string modelDir, IReadOnlyList<string> promptFiles, string classifierDir, string outputDir,
         PaperProfileOptions o, IProgress<(string Stage, double Fraction)>? progress = null, CancellationToken ct = default)
     {
-        var all = new List<AttackPrompt>();
-        foreach (var file in promptFiles)
-        {
-            var part = await AttackPrompts.LoadJbCompletionsAsync(file, ct);
-            all.AddRange(promptFiles.Count == 1 ? part : part.Select(p => p with { Id = $"{Path.GetFileNameWithoutExtension(file)}-{p.Id}" }));
-        }
+        var all = await AttackPrompts.LoadJbCompletionsAsync(promptFiles, ct);
         if (all.Count == 0) throw new BadInputException("no jb-completions prompts found", string.Join(", ", promptFiles));
+        // a seeded sample, kept in file order
         var rng = new Random(unchecked((int)o.Seed) ^ 0x7A5E);
-        var prompts = all.Count <= o.AttackPrompts ? all : all.OrderBy(_ => rng.Next()).Take(o.AttackPrompts).OrderBy(p => all.IndexOf(p)).ToList();
+        var prompts = all.Count <= o.AttackPrompts ? all
+            : Enumerable.Range(0, all.Count).OrderBy(_ => rng.Next()).Take(o.AttackPrompts).Order().Select(i => all[i]).ToList();
 
         var local = LocalModels.Load(modelDir, o.Device);
         using var classifier = Scoring.SafetyClassifier.Load(classifierDir, o.Device);
-        var judge = new ClassifierJudge((texts, _) => Task.FromResult<IReadOnlyList<double>>(classifier.Score(texts).Select(s => (double)s).ToList()), o.JudgeThreshold);
+        var judge = ClassifierJudge.Of(classifier, o.JudgeThreshold);
         var tag = local.Tokenizer?.TokenToId(Tokenization.ByteLevelTokenizer.HarmfulnessTag);
         var systems = new List<(string Name, string Folder, DecodingStrategy Decoding)> { ("beam", "beam", new BeamDecoding(o.Beams, LengthPenalty: 0.0)) };
         string? skipped = null;

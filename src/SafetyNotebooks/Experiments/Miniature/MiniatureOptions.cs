@@ -51,40 +51,10 @@ public sealed record MiniatureOptions(
     /// These options with <c>name=value</c> overrides (<c>train_steps=200</c> or <c>TrainSteps=200</c>), as the CLI's
     /// <c>--set</c> passes them; an unknown name or a value of the wrong type is a <see cref="BadInputException"/>.
     /// </summary>
-    public MiniatureOptions With(IEnumerable<string> assignments)
-    {
-        var result = this;
-        foreach (var assignment in assignments)
-        {
-            var eq = assignment.IndexOf('=');
-            if (eq <= 0) throw new BadInputException("expected name=value", "--set", value: assignment);
-            var name = assignment[..eq].Trim();
-            var text = assignment[(eq + 1)..].Trim();
-            var key = name.Replace("_", "").Replace("-", "");
-            var property = typeof(MiniatureOptions).GetProperties()
-                .FirstOrDefault(p => p.CanWrite && string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase))
-                ?? throw new BadInputException($"unknown miniature option (known: {string.Join(", ", OptionNames)})", "--set", name, text);
-            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            object? value;
-            try
-            {
-                value = text.Length == 0 && type == typeof(string) ? null : Convert.ChangeType(text, type, System.Globalization.CultureInfo.InvariantCulture);
-            }
-            catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException)
-            {
-                throw new BadInputException($"not a valid {type.Name}", "--set", name, text);
-            }
-            // records are immutable: copy through the compiler's clone, then set the init-only property on the copy
-            var copy = result with { };
-            property.SetValue(copy, value);
-            result = copy;
-        }
-        return result;
-    }
+    public MiniatureOptions With(IEnumerable<string> assignments) => RecordOverrides.Apply(this, assignments);
 
     /// <summary>The option names <see cref="With"/> accepts (snake_case).</summary>
-    public static IReadOnlyList<string> OptionNames { get; } = typeof(MiniatureOptions).GetProperties().Where(p => p.CanWrite)
-        .Select(p => string.Concat(p.Name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()))).ToList();
+    public static IReadOnlyList<string> OptionNames { get; } = RecordOverrides.Names<MiniatureOptions>();
 
     public MiniatureOptions Validate()
     {
