@@ -12,26 +12,8 @@ public class KillResumeTests
 {
     const int Steps = 300;
 
-    static string Yaml(string output, string docs) => $"""
-        model:
-          vocab_size: 258
-          hidden_size: 32
-          intermediate_size: 64
-          num_layers: 1
-          num_heads: 4
-          num_kv_heads: 2
-        data:
-          documents: {docs}
-        output: {output}
-        device: cpu
-        steps: {Steps}
-        batch_size: 2
-        seq_len: 16
-        lr: 0.003
-        warmup_steps: 10
-        schedule: cosine
-        checkpoint_every: 5
-        """;
+    static string Yaml(string output, string docs) =>
+        TrainCommandTests.Yaml(output, docs, "warmup_steps: 10\nschedule: cosine", Steps, checkpointEvery: 5);
 
     /// <summary>Starts the CLI of this build (safetynb.dll next to the tests) as a child process.</summary>
     static Process StartCli(params string[] args)

@@ -5,7 +5,8 @@ namespace SafetyNotebooks.Tests.Training;
 
 public class TrainCommandTests
 {
-    static string Yaml(string output, string docs, string extra = "") => $"""
+    /// <summary>A tiny training config (also the kill-and-resume test's, with more steps).</summary>
+    internal static string Yaml(string output, string docs, string extra = "", int steps = 4, int checkpointEvery = 2) => $"""
         model:
           vocab_size: 258
           hidden_size: 32
@@ -17,11 +18,11 @@ public class TrainCommandTests
           documents: {docs}
         output: {output}
         device: cpu
-        steps: 4
+        steps: {steps}
         batch_size: 2
         seq_len: 16
         lr: 0.003
-        checkpoint_every: 2
+        checkpoint_every: {checkpointEvery}
         {extra}
         """;
 
