@@ -35,6 +35,9 @@ public static class HarmfulnessTagger
     /// Tags one unsafe document's UTF-8 <paramref name="text"/> into <paramref name="output"/>; returns the number of
     /// tags inserted. Allocation-free: untouched runs are copied in bulk, one tag write per hit.
     /// </summary>
+    // Optimised from its first call: tiered compilation would run the corpus's first documents (seconds of a job)
+    // through unoptimised and instrumented versions of this loop, with the generator not inlined.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Tag(ReadOnlySpan<byte> text, ulong documentKey, TagPlan plan, IBufferWriter<byte> output)
     {
         if (plan.Threshold == 0)

@@ -371,7 +371,7 @@ public static class TagParquetRaw
             }
 
             var dict = state.Dictionary.Written;
-            int vpos = 0, k = 0;
+            int vpos = 0, k = 0, pageTags = 0;
             for (var i = 0; i < n; i++, row++)
             {
                 if (levels[i] == 0) continue;
@@ -393,14 +393,20 @@ public static class TagParquetRaw
                 var before = state.Plain.Length;
                 switch (docs.Actions[row])
                 {
-                    case RowAction.Tag: counts[row] = HarmfulnessTagger.Tag(value, docs.Keys[row], plan, state.Plain); break;
+                    case RowAction.Tag:
+                        counts[row] = HarmfulnessTagger.Tag(value, docs.Keys[row], plan, state.Plain);
+                        pageTags += counts[row];
+                        break;
                     case RowAction.Copy: state.Plain.Write(value); break;
                     case RowAction.MissingScore: throw new BadInputException($"row {row} of a row group: the safety score is missing");
                     default: throw new BadInputException($"row {row} of a row group: the id is missing (tag draws are keyed by id)");
                 }
                 state.Plain.PatchInt32(lengthAt, state.Plain.Length - before);
             }
-            var (u, c) = WritePage(state, pages, n, state.Out);
+            // a PLAIN v1 page without tags comes out as it went in: its compressed bytes are kept (no re-compression)
+            var (u, c) = pageTags == 0 && type == T.PageData && !dictionaryEncoded && state.Plain.Length == usize
+                ? WriteUnchangedPage(body, n, usize, state.Out)
+                : WritePage(state, pages, n, state.Out);
             uncompressedTotal += u;
             compressedTotal += c;
         }
@@ -419,6 +425,16 @@ public static class TagParquetRaw
         var header = output.Length - before;
         output.Write(state.Compressed.Written);
         return (header + state.Plain.Length, header + compressed);
+    }
+
+    /// <summary>A page's compressed bytes as they are, behind a new v1 header (no statistics, no checksum); returns its sizes with the header.</summary>
+    static (long Uncompressed, long Compressed) WriteUnchangedPage(ReadOnlySpan<byte> body, int numValues, int uncompressedSize, ByteBuffer output)
+    {
+        var before = output.Length;
+        ThriftCompact.Write(PageHeaders.DataPageV1(numValues, uncompressedSize, body.Length), output);
+        var header = output.Length - before;
+        output.Write(body);
+        return (header + uncompressedSize, header + body.Length);
     }
 
     /// <summary>The <c>tag_count</c> values of one row group as one PLAIN page (every row defined) in <c>state.TagCount</c>.</summary>

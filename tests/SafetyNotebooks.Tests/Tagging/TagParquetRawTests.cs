@@ -83,6 +83,47 @@ public class TagParquetRawTests
         Assert.Equal(releasedOnly ? columns.Count - 1 : columns.IndexOf(Columns.SafetyReason) + 1, columns.IndexOf(Columns.TagCount));
     }
 
+    [Theory]
+    [InlineData(ParquetCompression.Snappy)]
+    [InlineData(ParquetCompression.Zstd)]
+    public async Task Text_pages_without_tags_keep_their_compressed_bytes(ParquetCompression codec)
+    {
+        // rate 0 (or no document at the threshold): nothing changes, so nothing is compressed again
+        var dir = TestDirs.Fresh("in");
+        var path = Path.Combine(dir, "a.parquet");
+        await Documents.WriteAsync(path, Enumerable.Range(0, 47).Select(i => Doc(i, false)), new DocumentWriteOptions(RowGroupSize: 10, Compression: codec));
+        var (raw, _, rawOut, _) = await BothPaths(dir, new TagJobOptions(new TagOptions(Rate: 0), Compression: codec));
+        Assert.Equal(1, raw.ByteLevelFiles);
+        Assert.Equal(0, raw.Tags);
+        var before = TextPageBodies(path);
+        Assert.Equal(5, before.Count);
+        Assert.Equal(before, TextPageBodies(ShardJob.FindInputs([rawOut]).Single()));
+    }
+
+    /// <summary>The compressed bytes of every data page of the text column, in order.</summary>
+    static List<byte[]> TextPageBodies(string path)
+    {
+        using var file = File.OpenHandle(path);
+        var footer = ParquetFooter.Read(file);
+        var (layout, _) = TagParquetRaw.Analyze(footer);
+        var bodies = new List<byte[]>();
+        foreach (TStruct rg in footer.Metadata.List(T.FileMetaData.RowGroups)!.Items)
+        {
+            var cm = ((TStruct)rg.List(T.RowGroup.Columns)!.Items[layout!.TextLeaf]).Struct(T.ColumnChunk.MetaData)!;
+            var start = cm.I64(T.ColumnMetaData.DictionaryPageOffset) is { } d && d > 0 ? d : cm.I64(T.ColumnMetaData.DataPageOffset)!.Value;
+            var chunk = new byte[cm.I64(T.ColumnMetaData.TotalCompressedSize)!.Value];
+            ParquetFooter.ReadExactly(file, chunk, start);
+            for (var pos = 0; pos < chunk.Length;)
+            {
+                var header = ThriftCompact.Read(chunk, ref pos);
+                var size = header.I32(T.PageHeader.CompressedPageSize)!.Value;
+                if (header.I32(T.PageHeader.Type) == T.PageData) bodies.Add(chunk[pos..(pos + size)]);
+                pos += size;
+            }
+        }
+        return bodies;
+    }
+
     [Fact]
     public async Task Toy_corpus_with_null_texts_and_dictionary_pages_matches_the_general_path()
     {
