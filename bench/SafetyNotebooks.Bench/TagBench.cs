@@ -226,7 +226,7 @@ public static class TagParquetBench
             }
             // every path runs until tiered compilation has settled for all of them (a path's first timed runs would
             // otherwise pay for JIT work, which is a start-up cost of a job, not its throughput); then wall and process
-            // CPU time of the same runs (median of 3 after a warm-up); per-core = MB per CPU-second
+            // CPU time of the same runs (median of 5 after a warm-up); per-core = MB per CPU-second
             var rounds = WarmUp(() => { Raw(); Copy(); Tag(1, false); Tag(2, false); Tag(1, true); Tag(2, true); });
             Console.WriteLine($"warm-up: {rounds} rounds of every path (until tiered compilation settled)");
             var raw = WallAndCpu(Raw);
@@ -301,7 +301,7 @@ public static class TagParquetBench
     /// compilation keeps re-compiling per-file methods for dozens of runs of this size; on a real corpus that is a
     /// start-up cost, spread over hours of work).
     /// </summary>
-    static (double Wall, double Cpu, double CpuWithoutJit) WallAndCpu(Action action, int runs = 3)
+    static (double Wall, double Cpu, double CpuWithoutJit) WallAndCpu(Action action, int runs = 5)
     {
         action();
         var process = Process.GetCurrentProcess();
