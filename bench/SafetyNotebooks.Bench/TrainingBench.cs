@@ -1,3 +1,4 @@
+using SafetyNotebooks.Tagging;
 using SafetyNotebooks.Data.LitData;
 using SafetyNotebooks.Modeling;
 using SafetyNotebooks.Tokenization;
@@ -55,27 +56,50 @@ public static class TrainingBench
     }
 }
 
-/// <summary>Token export throughput: documents → tokenizer → LitData chunks, in tokens/s per core.</summary>
+/// <summary>
+/// Token export throughput: documents → tokenizer → LitData chunks, in tokens/s per core (one thread, CPU time). Text:
+/// synthetic prose with 5 % harmfulness tags; tokenizers: a byte-level BPE learned on it (GPT-2 / SmolLM2 style, the tag
+/// an added token) and the byte alphabet alone. Baseline in the same process: Hugging Face's tokenizers (Rust, via
+/// Tokenizers.DotNet) encoding the same texts with the same tokenizer.json (encode only, no export). Args:
+/// [megabytes=8] [merges=4000].
+/// </summary>
 public static class LitDataExportBench
 {
     public static int Run(string[] args)
     {
-        var rng = new Random(1);
-        string[] words = ["the", "cat", "sat", "on", "mat", "hello", "world", "safety", "pretraining", "data", "12", "tokens", "<potentially_unsafe_content>"];
-        var texts = Enumerable.Range(0, 4000).Select(_ => string.Join(' ', Enumerable.Range(0, 200).Select(_ => words[rng.Next(words.Length)]))).ToList();
+        var megabytes = args.Length > 0 ? int.Parse(args[0]) : 8;
+        var merges = args.Length > 1 ? int.Parse(args[1]) : 4000;
+        var plan = TagPlan.From(new TagOptions());
+        var texts = SyntheticProse.Documents(megabytes * 1_000_000L, seed: 4)
+            .Select(d => HarmfulnessTagger.Tag(System.Text.Encoding.UTF8.GetString(d.Text), System.Text.Encoding.UTF8.GetString(d.Id), plan).Text).ToList();
+        var mb = texts.Sum(t => (long)System.Text.Encoding.UTF8.GetByteCount(t)) / 1e6;
         var dir = Directory.CreateTempSubdirectory("snb-export-").FullName;
-        var tokDir = Path.Combine(dir, "tok");
-        ByteLevelTokenizer.Write(tokDir);
-        long tokens = 0;
-        var n = 0;
-        var time = Harness.Median(() =>
+        try
         {
-            var r = LitDataExporter.ExportAsync(texts.ToAsyncEnumerable(), tokDir, Path.Combine(dir, $"out{n++}"), new LitDataExportOptions(ChunkBytes: 8_000_000)).GetAwaiter().GetResult();
-            tokens = r.Tokens;
-        }, runs: 3);
-        Harness.Row("export byte-level tokens/s (1 thread)", tokens / time.TotalSeconds, "tok/s");
-        Harness.Row("export input MB/s (1 thread)", texts.Sum(t => t.Length) / 1e6 / time.TotalSeconds, "MB/s");
-        Directory.Delete(dir, true);
-        return 0;
+            var learned = ByteLevelBpeTrainer.Train(texts.Take(300), new BpeTrainingOptions(Merges: merges));
+            var bpeDir = ByteLevelTokenizer.Write(Path.Combine(dir, "bpe"), ByteLevelTokenizer.TokenizerJson(learned, tagLstrip: true));
+            var bytesDir = ByteLevelTokenizer.Write(Path.Combine(dir, "bytes"));
+            Console.WriteLine($"{texts.Count} documents, {mb:0.0} MB with 5 % tags; BPE of {learned.Count} merges learned on 300 of them");
+            var n = 0;
+            foreach (var (name, tokDir) in new[] { ("BPE", bpeDir), ("byte alphabet", bytesDir) })
+            {
+                long tokens = 0;
+                var ours = TagBench.MedianCpu(() =>
+                {
+                    var r = LitDataExporter.ExportAsync(texts.ToAsyncEnumerable(), tokDir, Path.Combine(dir, $"out{n++}"), new LitDataExportOptions(ChunkBytes: 8_000_000)).GetAwaiter().GetResult();
+                    tokens = r.Tokens;
+                }, 3).TotalSeconds;
+                long hfTokens = 0;
+                using var hf = new Tokenizers.DotNet.Tokenizer(vocabPath: Path.Combine(tokDir, "tokenizer.json"));
+                var rust = TagBench.MedianCpu(() => { hfTokens = 0; foreach (var t in texts) hfTokens += hf.Encode(t).Length + 1; }, 3).TotalSeconds;
+                Harness.Row($"{name}: Hugging Face tokenizers encode, 1 thread [baseline]", hfTokens / rust, "tok/s", 1.0);
+                Harness.Row($"{name}: safetynb export litdata, 1 thread (tokenize + write)", tokens / ours, "tok/s", rust / ours);
+                Harness.Row($"{name}: safetynb export litdata, input MB per CPU-s", mb / ours, "MB/s");
+                Console.WriteLine($"{name}: tokens (with one EOS per document): export {tokens}, Hugging Face {hfTokens}{(tokens == hfTokens ? " (equal)" : " (DIFFERENT)")}");
+                if (tokens != hfTokens) return 1;
+            }
+            return 0;
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }
