@@ -55,35 +55,60 @@ public static class TagParquet
     /// exists and is numeric, and no document lacks a score (or, when it would be tagged, an id). Throws
     /// <see cref="BadInputException"/> naming the file, field and row.
     /// </summary>
-    public static async Task ValidateAsync(IReadOnlyList<string> inputs, string scoreField, TagPlan plan, CancellationToken ct = default)
-    {
-        foreach (var input in inputs)
-        {
-            var (schema, _) = await ParquetFiles.InspectAsync(input, ct);
-            var fields = schema.GetDataFields().ToDictionary(Columns.DottedPath, StringComparer.Ordinal);
-            var names = string.Join(", ", fields.Keys);
-            foreach (var name in new[] { Columns.Id, Columns.Text })
-                if (!fields.TryGetValue(name, out var f) || ParquetValues.LogicalType(f) != typeof(string))
-                    throw new BadInputException($"a string column '{name}' is required (columns: {names})", input, name);
-            if (!fields.TryGetValue(scoreField, out var score))
-                throw new BadInputException($"unknown score field (columns: {names}); choose it with --score-field", input, scoreField);
-            if (!IsNumeric(ParquetValues.LogicalType(score)))
-                throw new BadInputException($"the score field has type {ParquetValues.LogicalType(score).Name}, expected a number", input, scoreField);
+    public static Task ValidateAsync(IReadOnlyList<string> inputs, string scoreField, TagPlan plan, CancellationToken ct = default) =>
+        ValidateAsync(inputs, scoreField, plan, threads: 1, ct);
 
-            long first = 0;
-            await foreach (var batch in ParquetFiles.ReadBatchesAsync(input, new ParquetReadOptions([Columns.Id, scoreField]), ct))
+    /// <summary>
+    /// <see cref="ValidateAsync(IReadOnlyList{string}, string, TagPlan, CancellationToken)"/> over up to
+    /// <paramref name="threads"/> files at once (it reads every id and score, so a serial pass would hold back a
+    /// multi-threaded job). The problem reported is that of the first bad file in input order, for any thread count.
+    /// </summary>
+    public static async Task ValidateAsync(IReadOnlyList<string> inputs, string scoreField, TagPlan plan, int threads, CancellationToken ct = default)
+    {
+        var problems = new BadInputException?[inputs.Count];
+        var firstBad = inputs.Count;   // files after a bad one need no checking
+        await Parallel.ForEachAsync(Enumerable.Range(0, inputs.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads), CancellationToken = ct },
+            async (i, token) =>
             {
-                var scores = Scores(batch.Column(scoreField).Values);
-                var ids = batch.Ids;
-                for (var i = 0; i < scores.Length; i++)
+                if (i > Volatile.Read(ref firstBad)) return;
+                try { await ValidateFileAsync(inputs[i], scoreField, plan, token); }
+                catch (BadInputException e)
                 {
-                    if (scores[i] is not { } s)
-                        throw new BadInputException($"row {first + i}: the safety score is missing (score the corpus first, or pick another --score-field)", input, scoreField);
-                    if (s >= plan.MinScore && ids[i] is null)
-                        throw new BadInputException($"row {first + i}: the id is missing (tag draws are keyed by id)", input, Columns.Id);
+                    problems[i] = e;
+                    for (var seen = Volatile.Read(ref firstBad); i < seen; seen = Volatile.Read(ref firstBad))
+                        if (Interlocked.CompareExchange(ref firstBad, i, seen) == seen) break;
                 }
-                first += batch.RowCount;
+            });
+        if (problems.FirstOrDefault(p => p is not null) is { } first)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+    }
+
+    static async Task ValidateFileAsync(string input, string scoreField, TagPlan plan, CancellationToken ct)
+    {
+        var (schema, _) = await ParquetFiles.InspectAsync(input, ct);
+        var fields = schema.GetDataFields().ToDictionary(Columns.DottedPath, StringComparer.Ordinal);
+        var names = string.Join(", ", fields.Keys);
+        foreach (var name in new[] { Columns.Id, Columns.Text })
+            if (!fields.TryGetValue(name, out var f) || ParquetValues.LogicalType(f) != typeof(string))
+                throw new BadInputException($"a string column '{name}' is required (columns: {names})", input, name);
+        if (!fields.TryGetValue(scoreField, out var score))
+            throw new BadInputException($"unknown score field (columns: {names}); choose it with --score-field", input, scoreField);
+        if (!IsNumeric(ParquetValues.LogicalType(score)))
+            throw new BadInputException($"the score field has type {ParquetValues.LogicalType(score).Name}, expected a number", input, scoreField);
+
+        long first = 0;
+        await foreach (var batch in ParquetFiles.ReadBatchesAsync(input, new ParquetReadOptions([Columns.Id, scoreField]), ct))
+        {
+            var scores = Scores(batch.Column(scoreField).Values);
+            var ids = batch.Ids;
+            for (var i = 0; i < scores.Length; i++)
+            {
+                if (scores[i] is not { } s)
+                    throw new BadInputException($"row {first + i}: the safety score is missing (score the corpus first, or pick another --score-field)", input, scoreField);
+                if (s >= plan.MinScore && ids[i] is null)
+                    throw new BadInputException($"row {first + i}: the id is missing (tag draws are keyed by id)", input, Columns.Id);
             }
+            first += batch.RowCount;
         }
     }
 
@@ -103,7 +128,7 @@ public static class TagParquet
         var files = ShardJob.FindInputs(inputs);
         if (files.Count == 0) throw new BadInputException("no .parquet files found", string.Join(", ", inputs));
         var owned = ShardJob.SelectShard(files, options.ShardIndex, options.NumShards);
-        await ValidateAsync(owned, options.ScoreField, plan, ct);
+        await ValidateAsync(owned, options.ScoreField, plan, options.Threads, ct);
         return new TagJob(files, owned, plan, options);
     }
 

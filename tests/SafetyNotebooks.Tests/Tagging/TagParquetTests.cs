@@ -129,6 +129,25 @@ public class TagParquetTests
         Assert.False(Directory.Exists(output));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task Validation_reports_the_first_bad_file_in_input_order_for_any_thread_count(int threads)
+    {
+        // files 1 and 3 of 0..5 lack a score; with files validated in parallel, file 1 is still the one named
+        var dir = TestDirs.Fresh("unscored");
+        for (var f = 0; f < 6; f++)
+            await Documents.WriteAsync(Path.Combine(dir, $"{f}.parquet"),
+                ToyWorld.Corpus(40).Select((d, i) => f % 2 == 1 && i == 5 * f ? d with { SafetyScore = null } : d));
+        var output = Path.Combine(TestDirs.Fresh("out"), "tagged");
+        var r = await CliRunner.RunAsync("tag", "--input", dir, "--output", output, "--threads", threads.ToString());
+        Assert.Equal(2, r.Code);
+        Assert.Contains("1.parquet", r.Err);
+        Assert.Contains("row 5", r.Err);
+        Assert.DoesNotContain("3.parquet", r.Err);
+        Assert.False(Directory.Exists(output));
+    }
+
     [Python3Fact]
     public async Task Python_reference_gives_byte_identical_output_on_the_toy_corpus()
     {
