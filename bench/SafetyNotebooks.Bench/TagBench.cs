@@ -161,12 +161,13 @@ public static class TagParquetBench
             var docs = SyntheticProse.Documents(megabytes * 1_000_000L, seed: 2);
             var mb = docs.Sum(d => (long)d.Text.Length) / 1e6;
             var input = Path.Combine(dir, "in");
+            // which documents score ≥ 1: drawn once per document, seeded by its index
+            var isUnsafe = docs.Select((_, i) => share >= 1 || new Random(i).NextDouble() < share).ToArray();
             for (var f = 0; f < files; f++)
                 Data.Documents.WriteAsync(Path.Combine(input, $"{f:D5}.parquet"),
                     docs.Select((d, i) => (d, i)).Where(x => x.i % files == f)
-                        .Select(x => new Data.Document(Encoding.UTF8.GetString(x.d.Id), Encoding.UTF8.GetString(x.d.Text), SafetyScore: Unsafe(x.i) ? 5 : 0))).GetAwaiter().GetResult();
-            bool Unsafe(int i) => share >= 1 || new Random(i).NextDouble() < share;
-            Console.WriteLine($"corpus: {docs.Count} documents in {files} files, {mb:0.0} MB of UTF-8 text, {(share >= 1 ? "every document" : $"{docs.Where((_, i) => Unsafe(i)).Count()} documents ({share:P0} drawn)")} tagged at p = 0.05");
+                        .Select(x => new Data.Document(Encoding.UTF8.GetString(x.d.Id), Encoding.UTF8.GetString(x.d.Text), SafetyScore: isUnsafe[x.i] ? 5 : 0))).GetAwaiter().GetResult();
+            Console.WriteLine($"corpus: {docs.Count} documents in {files} files, {mb:0.0} MB of UTF-8 text, {(share >= 1 ? "every document" : $"{isUnsafe.Count(u => u)} documents ({share:P0} drawn)")} tagged at p = 0.05");
 
             if (args.Contains("--probe"))
             {

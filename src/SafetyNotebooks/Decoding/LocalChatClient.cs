@@ -69,10 +69,13 @@ public sealed class LocalChatClient(LocalModel model, DecodingStrategy strategy,
         };
     }
 
-    public object? GetService(Type serviceType, object? serviceKey = null) =>
+    public object? GetService(Type serviceType, object? serviceKey = null) => Service(this, model.Name, serviceType, serviceKey);
+
+    /// <summary><see cref="IChatClient.GetService"/> of the toolkit's local chat clients: their metadata, or themselves.</summary>
+    internal static object? Service(IChatClient client, string modelName, Type serviceType, object? serviceKey) =>
         serviceKey is not null ? null
-        : serviceType == typeof(ChatClientMetadata) ? new ChatClientMetadata("safetynotebooks-local", null, model.Name)
-        : serviceType.IsInstanceOfType(this) ? this
+        : serviceType == typeof(ChatClientMetadata) ? new ChatClientMetadata("safetynotebooks-local", null, modelName)
+        : serviceType.IsInstanceOfType(client) ? client
         : null;
 
     public void Dispose() => gate.Dispose();

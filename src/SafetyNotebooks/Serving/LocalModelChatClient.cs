@@ -45,11 +45,7 @@ public sealed class LocalModelChatClient(LocalModel model, int? tagTokenId, int 
         foreach (var update in response.ToChatResponseUpdates()) yield return update;
     }
 
-    public object? GetService(Type serviceType, object? serviceKey = null) =>
-        serviceKey is not null ? null
-        : serviceType == typeof(ChatClientMetadata) ? new ChatClientMetadata("safetynotebooks-local", null, model.Name)
-        : serviceType.IsInstanceOfType(this) ? this
-        : null;
+    public object? GetService(Type serviceType, object? serviceKey = null) => LocalChatClient.Service(this, model.Name, serviceType, serviceKey);
 
     public void Dispose() => gate.Dispose();
 }

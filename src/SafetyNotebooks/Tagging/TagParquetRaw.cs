@@ -116,7 +116,7 @@ public static class TagParquetRaw
     static IEnumerable<TStruct> RowGroups(TStruct meta) => meta.List(T.FileMetaData.RowGroups)?.Items.Cast<TStruct>() ?? [];
 
     /// <summary>A column chunk's bytes: from its dictionary page (when it has one) for total_compressed_size bytes.</summary>
-    static (long Start, long Length) ChunkRange(TStruct cm)
+    internal static (long Start, long Length) ChunkRange(TStruct cm)
     {
         var data = cm.I64(T.ColumnMetaData.DataPageOffset) ?? -1;
         var start = cm.I64(T.ColumnMetaData.DictionaryPageOffset) is { } d && d > 0 && d < data ? d : data;
@@ -405,7 +405,7 @@ public static class TagParquetRaw
             }
             // a PLAIN v1 page without tags comes out as it went in: its compressed bytes are kept (no re-compression)
             var (u, c) = pageTags == 0 && type == T.PageData && !dictionaryEncoded && state.Plain.Length == usize
-                ? WriteUnchangedPage(body, n, usize, state.Out)
+                ? WritePage(body, n, usize, state.Out)
                 : WritePage(state, pages, n, state.Out);
             uncompressedTotal += u;
             compressedTotal += c;
@@ -419,16 +419,12 @@ public static class TagParquetRaw
     static (long Uncompressed, long Compressed) WritePage(RawTagBuffers state, PageCodec pages, int numValues, ByteBuffer output)
     {
         state.Compressed.Clear();
-        var compressed = pages.Compress(state.Plain.Written, state.Compressed);
-        var before = output.Length;
-        ThriftCompact.Write(PageHeaders.DataPageV1(numValues, state.Plain.Length, compressed), output);
-        var header = output.Length - before;
-        output.Write(state.Compressed.Written);
-        return (header + state.Plain.Length, header + compressed);
+        pages.Compress(state.Plain.Written, state.Compressed);
+        return WritePage(state.Compressed.Written, numValues, state.Plain.Length, output);
     }
 
-    /// <summary>A page's compressed bytes as they are, behind a new v1 header (no statistics, no checksum); returns its sizes with the header.</summary>
-    static (long Uncompressed, long Compressed) WriteUnchangedPage(ReadOnlySpan<byte> body, int numValues, int uncompressedSize, ByteBuffer output)
+    /// <summary>A page's compressed bytes behind a new v1 header (no statistics, no checksum); returns its sizes with the header.</summary>
+    static (long Uncompressed, long Compressed) WritePage(ReadOnlySpan<byte> body, int numValues, int uncompressedSize, ByteBuffer output)
     {
         var before = output.Length;
         ThriftCompact.Write(PageHeaders.DataPageV1(numValues, uncompressedSize, body.Length), output);

@@ -110,8 +110,8 @@ public class TagParquetRawTests
         foreach (TStruct rg in footer.Metadata.List(T.FileMetaData.RowGroups)!.Items)
         {
             var cm = ((TStruct)rg.List(T.RowGroup.Columns)!.Items[layout!.TextLeaf]).Struct(T.ColumnChunk.MetaData)!;
-            var start = cm.I64(T.ColumnMetaData.DictionaryPageOffset) is { } d && d > 0 ? d : cm.I64(T.ColumnMetaData.DataPageOffset)!.Value;
-            var chunk = new byte[cm.I64(T.ColumnMetaData.TotalCompressedSize)!.Value];
+            var (start, length) = TagParquetRaw.ChunkRange(cm);
+            var chunk = new byte[length];
             ParquetFooter.ReadExactly(file, chunk, start);
             for (var pos = 0; pos < chunk.Length;)
             {

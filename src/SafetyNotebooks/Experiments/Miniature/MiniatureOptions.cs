@@ -27,7 +27,7 @@ public sealed record MiniatureOptions(
     int MaxNewTokens = 48,
     int Beams = 4,
     int Candidates = 8,
-    double TagRate = 0.05,
+    double TagRate = Tagging.TagOptions.DefaultRate,
     int RefusalUpsample = 1,
     int TokenizerMerges = 1500,
     int ClassifierDocuments = 800,
