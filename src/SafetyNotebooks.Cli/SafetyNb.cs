@@ -25,6 +25,7 @@ public static class SafetyNb
                      ModelCommands.Build(),
                      TrainCommands.Build(),
                      LaunchCommands.Build(),
+                     SlurmCommands.Build(),
                      GenerateCommands.Build(),
                      ServeCommands.Build(),
                      EvalCommands.Build(),

@@ -14,6 +14,7 @@ public static class LaunchCommands
         command.Subcommands.Add(Plan());
         command.Subcommands.Add(Submit());
         command.Subcommands.Add(Status());
+        command.Subcommands.Add(Cancel());
         return command;
     }
 
@@ -44,10 +45,13 @@ public static class LaunchCommands
         var partition = Opt<string?>("--partition", "SLURM partition");
         var account = Opt<string?>("--account", "SLURM account");
         var jobName = Opt("--job-name", "SLURM job name", "safelm");
+        var cpus = Opt("--cpus-per-task", "CPUs per GPU task (LitData's 8 loader workers + 4 by default)", 12);
+        var mem = Opt("--mem", "memory per node (SLURM size such as 500G; 0 = all of it)", "0");
+        var margin = Opt("--requeue-margin", "seconds before the time limit at which the job requeues itself", 600);
         var command = new Command("plan", "Write pretrain.yaml, launch.sbatch, plan.json and summary.md for a LitGPT run")
         {
             engine, model, nodes, gpus, tokens, data, tokenizer, outDir, tag, gpu, mfu, globalBatch, microBatch, seq, warmup, save,
-            logger, time, partition, account, jobName, Cli.JsonOption,
+            logger, time, partition, account, jobName, cpus, mem, margin, Cli.JsonOption,
         };
         command.SetHandler((parse, output) =>
         {
@@ -58,7 +62,8 @@ public static class LaunchCommands
                 parse.GetValue(data)!, parse.GetValue(tokenizer)!, parse.GetValue(outDir)!, parse.GetValue(tag), parse.GetValue(gpu)!,
                 parse.GetValue(mfu), parse.GetValue(engine)!, parse.GetValue(globalBatch), parse.GetValue(microBatch), parse.GetValue(seq),
                 parse.GetValue(warmup), SaveInterval: parse.GetValue(save), Logger: parse.GetValue(logger)!, TimeLimit: parse.GetValue(time)!,
-                Partition: parse.GetValue(partition), Account: parse.GetValue(account), JobName: parse.GetValue(jobName)!);
+                Partition: parse.GetValue(partition), Account: parse.GetValue(account), JobName: parse.GetValue(jobName)!,
+                CpusPerTask: parse.GetValue(cpus), Memory: parse.GetValue(mem)!, RequeueMarginSeconds: parse.GetValue(margin));
             if (request.SaveInterval < 1) throw new BadInputException("must be at least 1", "--save-interval", value: request.SaveInterval.ToString());
             var plan = PretrainPlanner.Plan(request);
             var files = PlanFiles.Write(plan);
@@ -82,8 +87,15 @@ public static class LaunchCommands
         var command = new Command("submit", "Submit a plan with sbatch (or print the exact commands when SLURM is absent)") { plan, dryRun, Cli.JsonOption };
         command.SetHandler(async (parse, output, ct) =>
         {
-            var r = await Submission.SubmitAsync(parse.GetValue(plan)!, parse.GetValue(dryRun), ct: ct);
-            if (parse.GetValue(Cli.JsonOption)) Cli.WriteJson(output, r);
+            var json = parse.GetValue(Cli.JsonOption);
+            SubmitResult r;
+            try { r = await Submission.SubmitAsync(parse.GetValue(plan)!, parse.GetValue(dryRun), ct: ct); }
+            catch (BadInputException e) when (json)
+            {
+                Cli.WriteJson(output, new { submitted = false, error = e.Message });
+                return ExitCodes.BadInput;
+            }
+            if (json) Cli.WriteJson(output, r);
             else if (r.Submitted) output.WriteLine($"submitted job {r.JobId ?? "(id not reported)"} with {r.SbatchPath}");
             else
             {
@@ -95,14 +107,23 @@ public static class LaunchCommands
         return command;
     }
 
+    static readonly Option<string?> JobOption = new("--job") { Description = "SLURM job id (default: the plan's newest submission)" };
+
     static Command Status()
     {
         var dir = Opt<string>("--out", "plan folder (or LitGPT out_dir) to read logs from", required: true);
         var html = Opt<string?>("--html", "chart file to write (default: OUT/status.html)");
-        var command = new Command("status", "Read LitGPT's metric logs and plot loss and throughput") { dir, html, Cli.JsonOption };
-        command.SetHandler((parse, output) =>
+        var tail = Opt("--log-lines", "lines of the job's log shown when it failed", 20);
+        var command = new Command("status", "The job's SLURM state (failed jobs exit 1 with their reason and log), then LitGPT's loss and throughput")
+        {
+            dir, JobOption, html, tail, Cli.JsonOption,
+        };
+        command.SetHandler(async (parse, output, ct) =>
         {
             var root = parse.GetValue(dir)!;
+            if (!Directory.Exists(root)) throw new BadInputException("folder does not exist", "--out", value: root);
+            var job = await LaunchStatus.JobAsync(root, parse.GetValue(JobOption), ct);
+            var logTail = job?.Job is { Failed: true } failed ? LaunchStatus.LogTail(LaunchStatus.LogOf(root, failed), SbatchValues.Positive(parse.GetValue(tail), "--log-lines")) : [];
             var status = TrainingMetrics.Read(root);
             PretrainPlan? plan = File.Exists(Path.Combine(root, PlanFiles.PlanJson)) ? PlanFiles.Read(root) : null;
             var last = status.Last;
@@ -120,16 +141,47 @@ public static class LaunchCommands
                 AtomicFile.WriteAllText(chartPath, page);
             }
             if (parse.GetValue(Cli.JsonOption))
-                Cli.WriteJson(output, new { status.Files, points = status.Points.Count, last, status.LastLoss, status.LastValLoss, tokens_per_second_per_gpu = status.MeanTokensPerSecondPerGpu, measured_mfu = mfu, progress, eta_days = etaDays, chart = chartPath });
-            else if (status.Points.Count == 0)
-                output.WriteLine($"no LitGPT metrics yet under {root} (looked for metrics.csv and *.jsonl; the CSV logger writes out_dir/logs/csv/version_*/metrics.csv)");
+                Cli.WriteJson(output, new { job = job?.Job, job_note = job?.Note, log_tail = logTail, status.Files, points = status.Points.Count, last, status.LastLoss, status.LastValLoss, tokens_per_second_per_gpu = status.MeanTokensPerSecondPerGpu, measured_mfu = mfu, progress, eta_days = etaDays, chart = chartPath });
             else
             {
-                output.WriteLine($"step {last!.Step:N0}: loss {status.LastLoss:0.####}{(status.LastValLoss is { } v ? $", val loss {v:0.####}" : "")}");
-                if (status.MeanTokensPerSecondPerGpu is { } r) output.WriteLine($"throughput {r:N0} tokens/s per GPU{(mfu is { } m ? $" ({100 * m:0.#}% MFU)" : "")}");
-                if (progress is { } p) output.WriteLine($"progress {100 * p:0.##}% of {plan!.Batch.TokensTrained:N0} tokens{(etaDays is { } e ? $", about {e:0.##} days left" : "")}");
-                output.WriteLine($"charts: {chartPath}");
+                if (job is not null) output.WriteLine(LaunchStatus.Describe(job));
+                if (logTail.Count > 0)
+                {
+                    output.WriteLine($"last {logTail.Count} lines of {LaunchStatus.LogOf(root, job!.Job!)}:");
+                    foreach (var line in logTail) output.WriteLine("  " + line);
+                }
+                if (status.Points.Count == 0)
+                    output.WriteLine($"no LitGPT metrics yet under {root} (looked for metrics.csv and *.jsonl; the CSV logger writes out_dir/logs/csv/version_*/metrics.csv)");
+                else
+                {
+                    output.WriteLine($"step {last!.Step:N0}: loss {status.LastLoss:0.####}{(status.LastValLoss is { } v ? $", val loss {v:0.####}" : "")}");
+                    if (status.MeanTokensPerSecondPerGpu is { } r) output.WriteLine($"throughput {r:N0} tokens/s per GPU{(mfu is { } m ? $" ({100 * m:0.#}% MFU)" : "")}");
+                    if (progress is { } p) output.WriteLine($"progress {100 * p:0.##}% of {plan!.Batch.TokensTrained:N0} tokens{(etaDays is { } e ? $", about {PlanFiles.Duration(e * 86400)} left" : "")}");
+                    output.WriteLine($"charts: {chartPath}");
+                }
             }
+            if (job?.Job is { Failed: true } j)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"error: job {j.JobId} {j.State}{LaunchStatus.Why(j)}");
+                return ExitCodes.Failure;
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    static Command Cancel()
+    {
+        var dir = Opt<string>("--out", "plan folder whose newest submission is cancelled", required: true);
+        var command = new Command("cancel", "Cancel the plan's job with scancel") { dir, JobOption, Cli.JsonOption };
+        command.SetHandler(async (parse, output, ct) =>
+        {
+            var root = parse.GetValue(dir)!;
+            var id = parse.GetValue(JobOption) ?? Submission.LastJobId(root)
+                ?? throw new BadInputException("no job was submitted from this plan (no submissions.log); give --job", "--out", value: root);
+            await SlurmJobs.CancelAsync(id, ct: ct);
+            if (parse.GetValue(Cli.JsonOption)) Cli.WriteJson(output, new { cancelled = id });
+            else output.WriteLine($"cancelled job {id}");
             return ExitCodes.Ok;
         });
         return command;

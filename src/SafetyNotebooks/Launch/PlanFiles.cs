@@ -55,6 +55,15 @@ public static class PlanFiles
         _ => $"{b:0} B",
     };
 
+    /// <summary>Pure: a duration in the unit that keeps it readable (a toy run is "40 seconds", not "0 days").</summary>
+    public static string Duration(double seconds) => seconds switch
+    {
+        < 90 => $"{N(seconds, "0.#")} seconds",
+        < 90 * 60 => $"{N(seconds / 60, "0.#")} minutes",
+        < 48 * 3600 => $"{N(seconds / 3600, "0.#")} hours",
+        _ => $"{N(seconds / 86400, "0.##")} days",
+    };
+
     /// <summary>Pure: the human summary of a plan (Markdown).</summary>
     public static string Summarize(PretrainPlan p)
     {
@@ -72,16 +81,16 @@ public static class PlanFiles
         sb.Append($"| FLOPs per token | {c.FlopsPerToken:0.###e+0} = 6N {c.DenseFlopsPerToken:0.###e+0} + attention {c.AttentionFlopsPerToken:0.###e+0} ({100 * c.AttentionFlopsPerToken / c.FlopsPerToken:0.#}%) |\n");
         sb.Append($"| total compute | {c.TotalFlops:0.##e+0} FLOPs |\n");
         sb.Append($"| throughput at {100 * c.Mfu:0.#}% MFU | {N(c.TokensPerSecondPerGpu)} tokens/s per GPU, {N(c.ClusterTokensPerSecond)} tokens/s in all (peak {c.PeakFlopsPerGpu / 1e12:0.#} TFLOPS bf16 dense) |\n");
-        sb.Append($"| wall time | **{c.Days:0.##} days** |\n");
+        sb.Append($"| wall time | **{Duration(c.Days * 86400)}** |\n");
         sb.Append($"| GPU-hours | {N(c.GpuHours)} |\n");
         sb.Append($"| one resumable checkpoint (fp32 weights + AdamW moments) | {Bytes(s.CheckpointBytes)}; weights alone {Bytes(s.WeightBytes)}; {s.Checkpoints} saves at every {r.SaveInterval} steps |\n");
         sb.Append($"| dataset | {Bytes(s.DatasetBytes)} on disk, {N(s.DatasetTokens)} training tokens ({N(s.Epochs, "N2")} passes); the budget as int32 tokens is {Bytes(s.BudgetDatasetBytes)} |\n");
         sb.Append('\n');
-        sb.Append("MFU sensitivity (wall time for the same tokens):\n\n| MFU | tokens/s/GPU | days |\n|---|---|---|\n");
+        sb.Append("MFU sensitivity (wall time for the same tokens):\n\n| MFU | tokens/s/GPU | wall time |\n|---|---|---|\n");
         foreach (var mfu in new[] { 0.30, 0.35, 0.40, 0.45, 0.50 })
         {
             var tps = ComputeMath.TokensPerSecondPerGpu(mfu, c.PeakFlopsPerGpu, c.FlopsPerToken);
-            sb.Append($"| {100 * mfu:0}% | {N(tps)} | {ComputeMath.TrainingSeconds(b.TokensTrained, b.WorldSize, tps) / 86400:0.##} |\n");
+            sb.Append($"| {100 * mfu:0}% | {N(tps)} | {Duration(ComputeMath.TrainingSeconds(b.TokensTrained, b.WorldSize, tps))} |\n");
         }
         sb.Append("\nNotes:\n\n");
         foreach (var n in p.Notes) sb.Append("- ").Append(n).Append('\n');

@@ -57,6 +57,7 @@ public static class PretrainPlanner
     {
         if (!string.Equals(r.Engine, "litgpt", StringComparison.OrdinalIgnoreCase))
             throw new BadInputException("only LitGPT is supported (the paper's engine)", "--engine", value: r.Engine);
+        SbatchValues.Check(r.Sbatch);
         var shape = ModelShapes.Find(r.Model);
         var gpu = Gpus.Find(r.Gpu);
         var batch = Batch(r);
@@ -124,7 +125,7 @@ public static class PretrainPlanner
             $"Learning-rate schedule: SmolLM2 used warmup-stable-decay (linear warmup {r.WarmupSteps} steps, constant, then linear decay to 0 over the last 10% (1.7B) or 20% (135M/360M)). " +
             "LitGPT 0.5.x pretrain has one schedule, linear warmup then cosine decay to min_lr, and no WSD option; the config uses that cosine schedule with " +
             $"min_lr {Yaml.Float(r.MinLearningRate)}. Reproducing WSD needs a patched litgpt/pretrain.py get_lr().",
-            $"model_config overrides LitGPT's stock {shape.Name}: block_size {shape.BlockSize} (also makes LitGPT's measured FLOPs/MFU refer to {r.SeqLength}-token sequences) " +
+            $"model_config overrides LitGPT's stock {shape.Name}: block_size {r.SeqLength} (also makes LitGPT's measured FLOPs/MFU refer to {r.SeqLength}-token sequences) " +
             $"and rope_base {shape.RopeBase:0} (SmolLM2's 2k pretraining phase; the stock config holds the context-extended checkpoint's values).",
             "Embeddings are tied through train.tie_embeddings (LitGPT's Config has no tie field; SmolLM2 is tied).",
             "LitGPT differs from SmolLM2's nanotron recipe in ways a config cannot change: GPT-NeoX-style initialisation instead of std 0.02, and weight decay on every parameter including norms and embeddings.",

@@ -3,6 +3,8 @@ namespace SafetyNotebooks.Launch;
 /// <summary>
 /// What the user asks for with <c>safetynb launch plan</c>. Defaults are the paper's run (PAPER.md §1.8: the released
 /// model cards' LitGPT config) and SmolLM2's optimiser settings where the cards are silent (PRETRAINING.md §2).
+/// <paramref name="CpusPerTask"/> defaults to LitData's 8 loader workers + 4; <paramref name="RequeueMarginSeconds"/> is how
+/// long before the time limit the job requeues itself.
 /// </summary>
 public sealed record PretrainRequest(
     string Model,
@@ -34,4 +36,11 @@ public sealed record PretrainRequest(
     string JobName = "safelm",
     string TimeLimit = "2-00:00:00",
     string? Partition = null,
-    string? Account = null);
+    string? Account = null,
+    int CpusPerTask = 12,
+    string Memory = "0",
+    int RequeueMarginSeconds = 600)
+{
+    /// <summary>The values of the batch script's header, checked by <see cref="SbatchValues.Check"/> before use.</summary>
+    public SbatchResources Sbatch => new(JobName, TimeLimit, Partition, Account, CpusPerTask, Memory, RequeueMarginSeconds);
+}

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace SafetyNotebooks.Launch;
@@ -28,10 +27,16 @@ public static partial class Submission
         return null;
     }
 
-    public static async Task<SubmitResult> SubmitAsync(string planDir, bool dryRun, string? searchPath = null, CancellationToken ct = default)
+    /// <summary>
+    /// Submits the plan's launch.sbatch (after checking its header values again). A script sbatch refuses is a
+    /// <see cref="BadInputException"/> carrying sbatch's own message.
+    /// </summary>
+    public static async Task<SubmitResult> SubmitAsync(string planDir, bool dryRun, string? searchPath = null,
+        IReadOnlyDictionary<string, string>? environment = null, CancellationToken ct = default)
     {
         var dir = Path.GetFullPath(planDir);
-        _ = PlanFiles.Read(dir); // refuses folders that are not plans
+        var plan = PlanFiles.Read(dir); // refuses folders that are not plans
+        SbatchValues.Check(plan.Request.Sbatch);
         var script = Path.Combine(dir, PlanFiles.Sbatch);
         if (!File.Exists(script)) throw new BadInputException("the plan has no launch.sbatch", script);
         var commands = Commands(dir);
@@ -40,21 +45,38 @@ public static partial class Submission
             return new SubmitResult(commands, false, sbatch, null, sbatch is null ? "sbatch is not on PATH; run these commands on the cluster's login node" : "dry run");
 
         Directory.CreateDirectory(Path.Combine(dir, "slurm"));
-        var psi = new ProcessStartInfo(sbatch) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir, UseShellExecute = false };
-        psi.ArgumentList.Add("--parsable");
-        psi.ArgumentList.Add(script);
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {sbatch}");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
-        var output = (await stdout).Trim();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"sbatch exited with code {process.ExitCode}: {(await stderr).Trim()}");
-        var id = JobId().Match(output) is { Success: true } m ? m.Groups[1].Value : null;
+        var (id, output) = await SubmitScriptAsync(script, dir, searchPath, environment, ct);
         if (id is not null)
-            File.AppendAllText(Path.Combine(dir, "submissions.log"), $"{DateTime.UtcNow:O} job {id}\n");
+            File.AppendAllText(Path.Combine(dir, SubmissionsLog), $"{DateTime.UtcNow:O} job {id}\n");
         return new SubmitResult(commands, true, sbatch, id, output);
     }
+
+    /// <summary>Runs <c>sbatch --parsable</c> on a script; a refusal is a <see cref="BadInputException"/> with sbatch's message.</summary>
+    public static async Task<(string? JobId, string Output)> SubmitScriptAsync(string script, string workingDirectory, string? searchPath = null,
+        IReadOnlyDictionary<string, string>? environment = null, CancellationToken ct = default)
+    {
+        var reply = await SlurmClient.RunAsync("sbatch", ["--parsable", script], searchPath, environment, workingDirectory, ct);
+        if (!reply.Ok)
+            throw new BadInputException($"sbatch refused the script (exit code {reply.Code}): {reply.Message}", script);
+        var output = reply.Out.Trim();
+        return (ParseJobId(output), output);
+    }
+
+    /// <summary>The plan folder's record of submitted job ids, one line each, newest last.</summary>
+    public const string SubmissionsLog = "submissions.log";
+
+    /// <summary>The newest job id recorded in the plan's submissions.log, or null.</summary>
+    public static string? LastJobId(string planDir)
+    {
+        var log = Path.Combine(Path.GetFullPath(planDir), SubmissionsLog);
+        return File.Exists(log) ? File.ReadLines(log).Select(l => JobLine().Match(l)).LastOrDefault(m => m.Success)?.Groups[1].Value : null;
+    }
+
+    /// <summary>Pure: the job id sbatch printed, or null.</summary>
+    public static string? ParseJobId(string output) => JobId().Match(output) is { Success: true } m ? m.Groups[1].Value : null;
+
+    [GeneratedRegex(@" job (\d+)$")]
+    private static partial Regex JobLine();
 
     // "--parsable" prints "123" or "123;cluster"; plain sbatch prints "Submitted batch job 123".
     [GeneratedRegex(@"(?:^|Submitted batch job )(\d+)")]
