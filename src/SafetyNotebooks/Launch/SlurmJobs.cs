@@ -32,8 +32,7 @@ public sealed record SlurmJob(
 
 /// <summary>
 /// Asks SLURM about jobs: <c>scontrol show job -o</c> while the controller remembers a job (MinJobAge after it ends),
-/// then the <c>jobcomp/filetxt</c> completion log when the cluster keeps one. <c>sacct</c> is not needed (it wants
-/// slurmdbd and a database).
+/// then <c>sacct</c> where the cluster keeps accounting (slurmdbd), then the <c>jobcomp/filetxt</c> completion log.
 /// </summary>
 public static partial class SlurmJobs
 {
@@ -45,6 +44,12 @@ public static partial class SlurmJobs
         if (show.Ok && ParseScontrol(show.Out).FirstOrDefault() is { } live) return live;
         if (!show.Ok && !show.Message.Contains("Invalid job id", StringComparison.OrdinalIgnoreCase))
             throw new IOException($"scontrol show job {jobId} failed: {show.Message}");
+        if (SlurmClient.Find("sacct", searchPath) is not null)
+        {
+            // Clusters with accounting (slurmdbd) remember every job; without it sacct exits non-zero and is skipped.
+            var acct = await SlurmClient.RunAsync("sacct", ["-j", jobId, "-X", "-D", "-n", "-P", "-o", SacctFormat], searchPath, ct: ct);
+            if (acct.Ok && ParseSacct(acct.Out) is { } accounted) return accounted;
+        }
         var config = await SlurmClient.RunAsync("scontrol", ["show", "config"], searchPath, ct: ct);
         var location = JobCompFile(config.Out);
         return location is not null && File.Exists(location) ? ParseJobComp(File.ReadLines(location), jobId) : null;
@@ -81,6 +86,20 @@ public static partial class SlurmJobs
         lines.Select(Fields).Where(f => Get(f, "JobId") == jobId && f.ContainsKey("JobState")).Select(f =>
                 new SlurmJob(jobId, Get(f, "Name"), f["JobState"], null, Get(f, "ExitCode"), 0, Elapsed(Get(f, "StartTime"), Get(f, "EndTime")), null, "jobcomp"))
             .LastOrDefault();
+
+    /// <summary>The sacct columns <see cref="ParseSacct"/> reads, in order.</summary>
+    public const string SacctFormat = "JobID,JobName,State,Reason,ExitCode,Elapsed,StdOut";
+
+    /// <summary>Pure: the job from <c>sacct -X -D -n -P -o SacctFormat</c>: one line per run of a requeued job, the newest last.</summary>
+    public static SlurmJob? ParseSacct(string output)
+    {
+        var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.Split('|')).Where(c => c.Length >= 6).ToList();
+        if (rows.Count == 0) return null;
+        var c = rows[^1];
+        string? Cell(int i) => i < c.Length && c[i].Length > 0 && c[i] != "None" ? c[i] : null;
+        // sacct writes "CANCELLED by 0": the state is the first word.
+        return new SlurmJob(c[0], Cell(1), c[2].Split(' ')[0], Cell(3), Cell(4), rows.Count - 1, Cell(5), Cell(6), "sacct");
+    }
 
     /// <summary>Pure: JobCompLoc from <c>scontrol show config</c> when JobCompType is jobcomp/filetxt.</summary>
     public static string? JobCompFile(string config)

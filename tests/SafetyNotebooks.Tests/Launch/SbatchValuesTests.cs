@@ -208,5 +208,8 @@ public class SbatchValuesTests
         Assert.Null(SlurmJobs.ParseJobComp(comp, "1"));
         Assert.Equal("/var/x.txt", SlurmJobs.JobCompFile("JobCompLoc              = /var/x.txt\nJobCompType             = jobcomp/filetxt\n"));
         Assert.Null(SlurmJobs.JobCompFile("JobCompType             = jobcomp/none\n"));
+        var acct = SlurmJobs.ParseSacct("12|safelm|PREEMPTED|None|0:15|00:10:00|/p/x.out\n12|safelm|CANCELLED by 0|None|0:15|00:01:02|/p/x.out\n")!;
+        Assert.Equal(("12", "CANCELLED", 1, "00:01:02", "sacct"), (acct.JobId, acct.State, acct.Restarts, acct.Elapsed, acct.Source));
+        Assert.Null(SlurmJobs.ParseSacct(""));
     }
 }

@@ -140,6 +140,25 @@ public class LaunchJobTests
     }
 
     [SlurmFact]
+    public async Task A_script_sbatch_refuses_is_exit_2_with_sbatchs_message_as_json()
+    {
+        var run = await PlanAsync("wait");
+        var plan = PlanFiles.Read(run.Plan);
+        PlanFiles.Write(plan with { Request = plan.Request with { Partition = "no-such-partition" } });
+        var r = await CliRunner.RunAsync("launch", "submit", "--plan", run.Plan, "--json");
+        Assert.Equal(2, r.Code);
+        using var doc = JsonDocument.Parse(r.Out);
+        Assert.False(doc.RootElement.GetProperty("submitted").GetBoolean());
+        Assert.Contains("sbatch refused the script", doc.RootElement.GetProperty("error").GetString());
+        Assert.Contains("partition", doc.RootElement.GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
+        var text = await CliRunner.RunAsync("launch", "submit", "--plan", run.Plan);
+        Assert.Equal(2, text.Code);
+        Assert.StartsWith("error: ", text.Err);
+        Assert.DoesNotContain("Exception", text.Err);
+        Assert.Null(Submission.LastJobId(run.Plan));
+    }
+
+    [SlurmFact]
     public async Task Launch_cancel_ends_a_running_job_and_status_reports_it()
     {
         var run = await PlanAsync("wait");
