@@ -13,12 +13,16 @@ timeout_s="${SAFETYNB_SLURM_START_TIMEOUT:-60}"
 have() { command -v "$1" >/dev/null 2>&1; }
 log() { echo "slurm.sh: $*" >&2; }
 
-# Polls "$@" every 0.2 s until it succeeds or timeout_s passes (no fixed sleeps).
+# Polls "$@" every 0.2 s until it succeeds, the daemon whose pid file is $2 dies (its log's tail is shown), or
+# timeout_s passes (no fixed sleeps).
 wait_for() {
-  local what="$1"; shift
+  local what="$1" pidfile="$2" logfile="$3"; shift 3
   local deadline=$((SECONDS + timeout_s))
   until "$@" >/dev/null 2>&1; do
-    if [ "$SECONDS" -ge "$deadline" ]; then log "$what did not come up within ${timeout_s}s"; return 1; fi
+    if [ -n "$pidfile" ] && [ -f "$pidfile" ] && ! pid_alive "$pidfile"; then
+      log "$what exited; the end of $logfile:"; tail -5 "$logfile" >&2 || true; return 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then log "$what did not come up within ${timeout_s}s (see $logfile)"; return 1; fi
     sleep 0.2
   done
 }
@@ -58,7 +62,7 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 GresTypes=gpu
-AccountingStorageTRES=gres/gpu
+MailProg=/bin/true
 SlurmdParameters=config_overrides
 ReturnToService=2
 MinJobAge=3600
@@ -102,12 +106,12 @@ start() {
       munged --force
     fi
   fi
-  wait_for munged munge -n
+  wait_for munged /run/munge/munged.pid /var/log/munge/munged.log munge -n
 
-  pid_alive "$state/slurmctld.pid" || slurmctld
-  wait_for slurmctld scontrol ping
-  pid_alive "$state/slurmd.pid" || slurmd
-  wait_for "the node" node_idle
+  pid_alive "$state/slurmctld.pid" || { rm -f "$state/slurmctld.pid"; slurmctld; }
+  wait_for slurmctld "$state/slurmctld.pid" "$state/log/slurmctld.log" scontrol ping
+  pid_alive "$state/slurmd.pid" || { rm -f "$state/slurmd.pid"; slurmd; }
+  wait_for "the node" "$state/slurmd.pid" "$state/log/slurmd.log" node_idle
   # A node left DOWN by an earlier, killed slurmd comes back here.
   scontrol update nodename="$(hostname -s)" state=resume >/dev/null 2>&1 || true
   log "cluster up: $(sinfo -h -o '%P %D %t' | tr '\n' ' ')"
