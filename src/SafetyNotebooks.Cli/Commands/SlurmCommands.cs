@@ -10,6 +10,27 @@ public static class SlurmCommands
     {
         var command = new Command("slurm", "Run data stages on a SLURM cluster");
         command.Subcommands.Add(Array());
+        command.Subcommands.Add(Status());
+        return command;
+    }
+
+    static Command Status()
+    {
+        var job = new Option<string>("--job") { Description = "the array's job id (printed by `slurm array --submit`)", Required = true };
+        var command = new Command("status", "State of every task of an array job; exit 1 when a task ended without completing") { job, Cli.JsonOption };
+        command.SetHandler(async (parse, output, ct) =>
+        {
+            var id = parse.GetValue(job)!;
+            var tasks = await SlurmJobs.TasksAsync(id, ct: ct);
+            if (tasks.Count == 0) throw new BadInputException("SLURM's controller has no record of this job (finished long ago, or never submitted)", "--job", value: id);
+            if (parse.GetValue(Cli.JsonOption)) Cli.WriteJson(output, new { job = id, tasks });
+            else foreach (var t in tasks) output.WriteLine(LaunchStatus.Describe(new JobStatus(t.JobId, t, null)));
+            var failed = tasks.Where(t => t.Failed).ToList();
+            if (failed.Count == 0) return ExitCodes.Ok;
+            parse.InvocationConfiguration.Error.WriteLine($"error: {failed.Count} task(s) of job {id} ended without completing: {string.Join(", ", failed.Select(t => $"{t.JobId} {t.State}"))}; " +
+                                                          "submit the array again to redo them (finished shards are skipped)");
+            return ExitCodes.Failure;
+        });
         return command;
     }
 

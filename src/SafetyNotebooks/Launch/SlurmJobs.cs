@@ -55,6 +55,19 @@ public static partial class SlurmJobs
         return location is not null && File.Exists(location) ? ParseJobComp(File.ReadLines(location), jobId) : null;
     }
 
+    /// <summary>
+    /// Every task of a job as the controller lists them (an array's pending tasks may share one record; a plain job is
+    /// one); empty when the controller no longer knows the job.
+    /// </summary>
+    public static async Task<IReadOnlyList<SlurmJob>> TasksAsync(string jobId, string? searchPath = null, CancellationToken ct = default)
+    {
+        if (!JobIdPattern().IsMatch(jobId)) throw new BadInputException("expected a SLURM job id", "--job", value: jobId);
+        var show = await SlurmClient.RunAsync("scontrol", ["show", "job", "-o", jobId], searchPath, ct: ct);
+        if (!show.Ok && !show.Message.Contains("Invalid job id", StringComparison.OrdinalIgnoreCase))
+            throw new IOException($"scontrol show job {jobId} failed: {show.Message}");
+        return show.Ok ? ParseScontrol(show.Out).ToList() : [];
+    }
+
     /// <summary>Cancels a job with <c>scancel</c>.</summary>
     public static async Task CancelAsync(string jobId, string? searchPath = null, CancellationToken ct = default)
     {

@@ -58,12 +58,19 @@ public class ArrayJobTests
         var cancelled = await SlurmCluster.WaitForArrayAsync(first);
         Assert.True(cancelled.Single(t => t.JobId == $"{first}_0").Completed, Logs(slurmDir));
         Assert.Contains(cancelled, t => t.State == "CANCELLED");
+        var status = await CliRunner.RunAsync("slurm", "status", "--job", first);
+        Assert.Equal(1, status.Code);
+        Assert.Contains("CANCELLED", status.Err);
+        Assert.Contains($"job {first}_0 (safetynb-{stage}): COMPLETED", status.Out);
         Assert.NotEqual(Outputs(one).Count, Outputs(sharded).Count); // the cancel came mid-way
 
         var second = await SubmitArrayAsync(stage, slurmDir, throttle: Shards, command(sharded));
         var tasks = await SlurmCluster.WaitForArrayAsync(second);
         Assert.True(tasks.All(t => t.Completed), string.Join("; ", tasks) + "\n" + Logs(slurmDir));
         Assert.Equal(Shards, tasks.Count);
+        var done = await CliRunner.RunAsync("slurm", "status", "--job", second, "--json");
+        Assert.True(done.Code == 0, done.Err);
+        Assert.Equal(Shards, JsonDocument.Parse(done.Out).RootElement.GetProperty("tasks").GetArrayLength());
 
         var expected = Outputs(one);
         var got = Outputs(sharded);

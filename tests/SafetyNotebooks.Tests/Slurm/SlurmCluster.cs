@@ -66,21 +66,17 @@ public static class SlurmCluster
         throw new TimeoutException($"job {jobId} did not reach '{what}' within {timeoutSeconds} s; last seen: {last}");
     }
 
-    /// <summary>The tasks of an array job as scontrol lists them (pending tasks may share one line).</summary>
-    public static IReadOnlyList<SlurmJob> ArrayTasks(string jobId) =>
-        SlurmJobs.ParseScontrol(Run("scontrol", "show", "job", "-o", jobId).Out).ToList();
-
     /// <summary>Waits until every task of the array has ended, and returns them.</summary>
     public static async Task<IReadOnlyList<SlurmJob>> WaitForArrayAsync(string jobId, int timeoutSeconds = 180)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed.TotalSeconds < timeoutSeconds)
         {
-            var tasks = ArrayTasks(jobId);
+            var tasks = await SlurmJobs.TasksAsync(jobId);
             if (tasks.Count > 0 && tasks.All(t => t.Ended)) return tasks;
             await Task.Delay(200);
         }
-        throw new TimeoutException($"array job {jobId} did not end within {timeoutSeconds} s: {string.Join("; ", ArrayTasks(jobId))}");
+        throw new TimeoutException($"array job {jobId} did not end within {timeoutSeconds} s: {string.Join("; ", await SlurmJobs.TasksAsync(jobId))}");
     }
 
     /// <summary>How the cluster's jobs run this build of the CLI: the host plus safetynb.dll.</summary>
