@@ -26,7 +26,7 @@ public static class Cli
 
     public static readonly Option<bool> JsonOption = new("--json") { Description = "Print machine-readable JSON on stdout" };
 
-    /// <summary>Wraps an action: <see cref="BadInputException"/> → 2, cancellation → 130, any other exception → 1, each with a one-line message.</summary>
+    /// <summary>Wraps an action: <see cref="BadInputException"/> → 2, cancellation → 130, any other exception → 1, each with a one-line message (no exception names).</summary>
     public static void SetHandler(this Command command, Func<ParseResult, TextWriter, CancellationToken, Task<int>> action) =>
         command.SetAction(async (parse, cancel) =>
         {
@@ -48,7 +48,7 @@ public static class Cli
             }
             catch (Exception e) when (Environment.GetEnvironmentVariable("SAFETYNB_DEBUG") != "1")
             {
-                error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+                error.WriteLine($"error: {e.Message}"); // a message for the user; SAFETYNB_DEBUG=1 shows the exception
                 return ExitCodes.Failure;
             }
         });

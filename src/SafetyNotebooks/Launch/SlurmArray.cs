@@ -55,7 +55,7 @@ public static class SlurmArray
         var last = (r.Shards - 1).ToString(CultureInfo.InvariantCulture);
         var sb = new StringBuilder();
         sb.Append("#!/bin/bash\n");
-        sb.Append($"# {r.Stage}: {r.Shards} shard{(r.Shards == 1 ? "" : "s")} as one SLURM array; written by safetynb {Toolkit.Version}\n");
+        sb.Append(SlurmScript.Comment($"{r.Stage}: {r.Shards} shard{(r.Shards == 1 ? "" : "s")} as one SLURM array; written by safetynb {Toolkit.Version}"));
         sb.Append($"#SBATCH --job-name={h.JobName}\n");
         sb.Append($"#SBATCH --array=0-{last}{(r.Throttle is { } k ? $"%{k}" : "")}\n");
         sb.Append("#SBATCH --ntasks=1\n");

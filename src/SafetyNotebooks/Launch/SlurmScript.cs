@@ -17,7 +17,7 @@ public static class SlurmScript
         var logs = Path.Combine(Path.GetFullPath(planDir), "slurm");
         var sb = new StringBuilder();
         sb.Append("#!/bin/bash\n");
-        sb.Append($"# {plan.Shape.Name} on {r.Nodes} × {r.GpusPerNode} {r.Gpu.ToUpperInvariant()}, {plan.Batch.TokensTrained:N0} tokens; written by safetynb {Toolkit.Version}\n");
+        sb.Append(Comment($"{plan.Shape.Name} on {r.Nodes} × {r.GpusPerNode} {r.Gpu.ToUpperInvariant()}, {plan.Batch.TokensTrained:N0} tokens; written by safetynb {Toolkit.Version}"));
         sb.Append($"#SBATCH --job-name={h.JobName}\n");
         sb.Append($"#SBATCH --nodes={r.Nodes}\n");
         sb.Append($"#SBATCH --ntasks-per-node={r.GpusPerNode}\n");
@@ -51,6 +51,9 @@ public static class SlurmScript
         sb.Append("wait $!\n");
         return sb.ToString();
     }
+
+    /// <summary>A comment line; control characters become spaces so no value can end the comment and start a command.</summary>
+    public static string Comment(string text) => "# " + string.Concat(text.Select(c => char.IsControl(c) ? ' ' : c)) + "\n";
 
     /// <summary>The job's log: one file per job id, appended to by every requeued run of it.</summary>
     public static string LogPath(string planDir, string jobName, string jobId) => Path.Combine(Path.GetFullPath(planDir), "slurm", $"{jobName}-{jobId}.out");
