@@ -164,6 +164,8 @@ public class LaunchJobTests
         var run = await PlanAsync("wait");
         var id = await SubmitAsync(run);
         await SlurmCluster.WaitAsync(id, j => j.Running, "RUNNING");
+        await RecordAsync(run, 0, 0); // cancel a run whose ranks are training, not one still starting
+        await RecordAsync(run, 1, 0);
         var c = await CliRunner.RunAsync("launch", "cancel", "--out", run.Plan);
         Assert.True(c.Code == 0, c.Err);
         Assert.Contains($"cancelled job {id}", c.Out);
@@ -172,6 +174,8 @@ public class LaunchJobTests
         var s = await CliRunner.RunAsync("launch", "status", "--out", run.Plan);
         Assert.Equal(1, s.Code);
         Assert.Contains("CANCELLED", s.Err);
+        Assert.Contains("CANCELLED AT", s.Out); // slurmstepd's line, from the log's tail
+        Assert.DoesNotContain("rank 0 done", File.ReadAllText(SlurmScript.LogPath(run.Plan, "safelm-test", id)));
         var unknown = await CliRunner.RunAsync("launch", "cancel", "--out", run.Plan, "--job", "1; reboot");
         Assert.Equal(2, unknown.Code);
     }
