@@ -4,6 +4,8 @@
 # jobcomp/filetxt. `start` returns at once when the cluster already answers; `stop` ends the daemons it started.
 # A machine whose /etc/slurm/slurm.conf was not written by this script is a real cluster: it is left alone.
 set -euo pipefail
+# The daemons and /etc/slurm need root: a user run goes through sudo (without a password prompt).
+[ "$(id -u)" -eq 0 ] || exec sudo -n bash "$0" "$@"
 action="${1:-start}"
 conf=/etc/slurm/slurm.conf
 state=/var/lib/safetynb-slurm
@@ -93,6 +95,10 @@ start() {
   if [ -f "$conf" ] && ! grep -qF "$marker" "$conf"; then
     log "$conf belongs to another cluster; not starting a test cluster"; return 0
   fi
+  if scontrol ping >/dev/null 2>&1 && node_idle; then return 0; fi
+  # Several test runs may start at once: one starts the cluster, the others find it up.
+  exec 8>/tmp/safetynb-slurm.lock
+  flock 8
   if scontrol ping >/dev/null 2>&1 && node_idle; then return 0; fi
   write_conf
 
