@@ -100,6 +100,9 @@ public sealed class SlurmFactAttribute : FactAttribute
     }
 }
 
-/// <summary>Cluster tests run one after another: the LitGPT jobs take the whole node (--exclusive).</summary>
-[CollectionDefinition("Slurm", DisableParallelization = true)]
+/// <summary>
+/// Cluster tests run one after another (the LitGPT jobs take the whole node, --exclusive), alongside the other
+/// test classes.
+/// </summary>
+[CollectionDefinition("Slurm")]
 public sealed class SlurmCollection;
