@@ -122,8 +122,9 @@ public static class LaunchCommands
         {
             var root = parse.GetValue(dir)!;
             if (!Directory.Exists(root)) throw new BadInputException("folder does not exist", "--out", value: root);
+            var lines = SbatchValues.Positive(parse.GetValue(tail), "--log-lines");
             var job = await LaunchStatus.JobAsync(root, parse.GetValue(JobOption), ct);
-            var logTail = job?.Job is { Failed: true } failed ? LaunchStatus.LogTail(LaunchStatus.LogOf(root, failed), SbatchValues.Positive(parse.GetValue(tail), "--log-lines")) : [];
+            var logTail = job?.Job is { Failed: true } failed ? LaunchStatus.LogTail(LaunchStatus.LogOf(root, failed), lines) : [];
             var status = TrainingMetrics.Read(root);
             PretrainPlan? plan = File.Exists(Path.Combine(root, PlanFiles.PlanJson)) ? PlanFiles.Read(root) : null;
             var last = status.Last;
