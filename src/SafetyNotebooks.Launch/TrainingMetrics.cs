@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Plotly.NET;
-using SafetyNotebooks.Reporting;
 
 namespace SafetyNotebooks.Launch;
 
@@ -26,7 +24,7 @@ public sealed record TrainingStatus(IReadOnlyList<string> Files, IReadOnlyList<M
 
 /// <summary>
 /// Reads LitGPT's metric logs: the CSV logger's <c>metrics.csv</c> (<c>out_dir/logs/csv/version_*/metrics.csv</c>,
-/// one column per logged key, empty cells where a row lacks a key) and JSON-lines logs (one object per line), and plots
+/// one column per logged key, empty cells where a row lacks a key) and JSON-lines logs (one object per line); Reporting.LossChart plots
 /// loss and throughput. Keys follow LitGPT's <c>fit()</c> and Lightning's ThroughputMonitor.
 /// </summary>
 public static class TrainingMetrics
@@ -102,27 +100,5 @@ public static class TrainingMetrics
         var perDevice = First(row, DeviceThroughputKeys);
         if (perDevice is null && row.TryGetValue("items_per_sec", out var all) && row.TryGetValue("world_size", out var world) && world > 0) perDevice = all / world;
         return new MetricPoint((long)step.Value, First(row, LossKeys), First(row, ValLossKeys), perDevice, First(row, TokensKeys), First(row, LrKeys), First(row, MfuKeys));
-    }
-
-    /// <summary>Training and validation loss against the step.</summary>
-    public static GenericChart LossChart(TrainingStatus status, string title = "Loss")
-    {
-        var train = status.Points.Where(p => p.Loss is not null).ToList();
-        var val = status.Points.Where(p => p.ValLoss is not null).ToList();
-        var charts = new List<GenericChart>
-        {
-            Plotly.NET.CSharp.Chart.Line<double, double, string>(train.Select(p => (double)p.Step).ToArray(), train.Select(p => p.Loss!.Value).ToArray(), Name: "train loss"),
-        };
-        if (val.Count > 0)
-            charts.Add(Plotly.NET.CSharp.Chart.Line<double, double, string>(val.Select(p => (double)p.Step).ToArray(), val.Select(p => p.ValLoss!.Value).ToArray(), Name: "val loss", ShowMarkers: true));
-        return Plotly.NET.CSharp.Chart.Combine(charts).Titled(title);
-    }
-
-    /// <summary>Tokens per second per GPU against the step.</summary>
-    public static GenericChart ThroughputChart(TrainingStatus status, string title = "Throughput (tokens/s per GPU)")
-    {
-        var pts = status.Points.Where(p => p.TokensPerSecondPerGpu is not null).ToList();
-        return Plotly.NET.CSharp.Chart.Line<double, double, string>(pts.Select(p => (double)p.Step).ToArray(), pts.Select(p => p.TokensPerSecondPerGpu!.Value).ToArray(), Name: "tokens/s/GPU")
-            .Titled(title);
     }
 }

@@ -1,6 +1,4 @@
-using Plotly.NET;
 using SafetyNotebooks.Modeling;
-using SafetyNotebooks.Reporting;
 using SafetyNotebooks.Tokenization;
 using static TorchSharp.torch;
 
@@ -20,13 +18,5 @@ public static class TrainJobs
             ? TokenSources.FromLitData(lit, job.Config.SequenceLength)
             : await TokenSources.FromDocumentsAsync(job.Data.Documents!, tokenizer, job.Config.SequenceLength, ct);
         return Trainer.Train(model, job.Config, data, new TrainRun(job.Output, resume, ct, onStep));
-    }
-
-    /// <summary>Loss (and learning rate on a second axis-free trace) against step, for notebooks and reports.</summary>
-    public static GenericChart LossCurve(IReadOnlyList<TrainLogEntry> log, string title = "Training loss")
-    {
-        var steps = log.Select(e => (double)e.Step).ToArray();
-        return Plotly.NET.CSharp.Chart.Line<double, double, string>(x: steps, y: log.Select(e => e.Loss).ToArray(), Name: "loss")
-            .Titled(title);
     }
 }
