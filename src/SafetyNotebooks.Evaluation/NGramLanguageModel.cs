@@ -39,13 +39,7 @@ public sealed class NGramLanguageModel : ICausalLanguageModel
 
     const ulong EmptyContext = 0x243F6A8885A308D3UL;
 
-    static ulong Extend(ulong hash, int olderToken)
-    {
-        var z = hash * 0x9E3779B97F4A7C15UL + (ulong)olderToken + 1;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    static ulong Extend(ulong hash, int olderToken) => SplitMix64.Mix(hash * SplitMix64.Gamma + (ulong)olderToken + 1);
 
     public int Order { get; }
     public double Beta { get; }

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using SafetyNotebooks.Data.LitData;
 
 namespace SafetyNotebooks.Launch;
 
@@ -47,44 +47,10 @@ public sealed record LitDataFolder(string Root, LitDataSplit Train, LitDataSplit
                                     "(write it with the toolkit's LitData writer or litdata.optimize)", "--data", value: root);
     }
 
-    /// <summary>Reads and checks one split's index.json: TokensLoader items, and every listed chunk present at its recorded size.</summary>
+    /// <summary>Reads and checks one split's index.json (<see cref="LitDataIndex"/>: LitGPT reads every format and compression it accepts).</summary>
     public static LitDataSplit ReadSplit(string name, string dir)
     {
-        var index = System.IO.Path.Combine(dir, "index.json");
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(index)); }
-        catch (JsonException e) { throw new BadInputException($"not valid JSON: {e.Message}", index, inner: e); }
-        using (doc)
-        {
-            var root = doc.RootElement;
-            if (!root.TryGetProperty("config", out var config) || config.ValueKind != JsonValueKind.Object)
-                throw new BadInputException("missing the 'config' object of a LitData index", index, "config");
-            var loader = config.TryGetProperty("item_loader", out var l) ? l.GetString() : null;
-            if (loader != "TokensLoader")
-                throw new BadInputException("LitGPT pretraining reads token streams; the dataset must use TokensLoader", index, "config.item_loader", loader ?? "(missing)");
-            var format = config.TryGetProperty("data_format", out var f) && f.ValueKind == JsonValueKind.Array && f.GetArrayLength() == 1
-                ? f[0].GetString() ?? "" : throw new BadInputException("expected a one-element data_format list", index, "config.data_format");
-            if (!format.StartsWith("no_header_tensor:", StringComparison.Ordinal) && !format.StartsWith("no_header_numpy:", StringComparison.Ordinal))
-                throw new BadInputException("expected a header-less token tensor format", index, "config.data_format", format);
-            if (!root.TryGetProperty("chunks", out var chunks) || chunks.ValueKind != JsonValueKind.Array || chunks.GetArrayLength() == 0)
-                throw new BadInputException("the index lists no chunks", index, "chunks");
-            long tokens = 0, bytes = 0;
-            var n = 0;
-            foreach (var c in chunks.EnumerateArray())
-            {
-                var file = c.TryGetProperty("filename", out var fn) ? fn.GetString() ?? "" : "";
-                var chunkPath = SafePath.Combine(dir, file, index);
-                var expected = c.TryGetProperty("chunk_bytes", out var cb) && cb.TryGetInt64(out var v) ? v : -1;
-                if (!File.Exists(chunkPath))
-                    throw new BadInputException("chunk listed in the index is missing", index, $"chunks[{n}].filename", file);
-                var actual = new FileInfo(chunkPath).Length;
-                if (expected != actual)
-                    throw new BadInputException($"chunk is {actual} bytes but the index says {expected} (incomplete copy?)", index, $"chunks[{n}].chunk_bytes", file);
-                tokens += c.TryGetProperty("dim", out var dim) && dim.TryGetInt64(out var d) ? d : 0;
-                bytes += actual;
-                n++;
-            }
-            return new LitDataSplit(name, System.IO.Path.GetFullPath(dir), n, tokens, bytes, format);
-        }
+        var index = LitDataIndex.Read(dir);
+        return new LitDataSplit(name, System.IO.Path.GetFullPath(dir), index.Chunks.Count, index.Tokens, index.Bytes, index.DataFormat);
     }
 }

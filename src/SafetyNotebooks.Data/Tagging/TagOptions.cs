@@ -12,6 +12,7 @@ public sealed record TagOptions(
     int MinScore = TagOptions.DefaultMinScore,
     string Tag = TagOptions.DefaultTag)
 {
+    /// <summary>The harmfulness tag of the paper (§1.5): the one definition of its text (tokenizers, plans and experiments use this).</summary>
     public const string DefaultTag = "<potentially_unsafe_content>";
     public const double DefaultRate = 0.05;
     public const ulong DefaultSeed = 42;

@@ -12,8 +12,8 @@ public static class ByteLevelTokenizer
 {
     public const string EndOfText = "<|endoftext|>";
 
-    /// <summary>The harmfulness tag of the paper (§1.5), one special token.</summary>
-    public const string HarmfulnessTag = "<potentially_unsafe_content>";
+    /// <summary>The harmfulness tag of the paper (§1.5), one special token: the tagger's <see cref="Tagging.TagOptions.DefaultTag"/>.</summary>
+    public const string HarmfulnessTag = Tagging.TagOptions.DefaultTag;
 
     public const int EosId = 256;
     public const int TagId = 257;

@@ -157,7 +157,7 @@ public sealed class BlockOrder(long count, long seed, bool shuffle)
         if (!shuffle) return pos;
         if (e != epoch)
         {
-            permutation = Permutation(count, unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)e));
+            permutation = Permutation(count, unchecked((ulong)seed * SplitMix64.Gamma + (ulong)e));
             epoch = e;
         }
         return permutation[pos];
@@ -167,14 +167,10 @@ public sealed class BlockOrder(long count, long seed, bool shuffle)
     {
         var p = new long[n];
         for (long i = 0; i < n; i++) p[i] = i;
+        var rng = new SplitMix64(state);
         for (var i = n - 1; i > 0; i--)
         {
-            state += 0x9E3779B97F4A7C15UL;
-            var z = state;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            z ^= z >> 31;
-            var j = (long)(z % (ulong)(i + 1));
+            var j = (long)(rng.Next() % (ulong)(i + 1));
             (p[i], p[j]) = (p[j], p[i]);
         }
         return p;

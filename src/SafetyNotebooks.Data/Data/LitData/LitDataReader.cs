@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace SafetyNotebooks.Data.LitData;
 
@@ -24,30 +22,15 @@ public sealed class LitDataReader
 
     public long TotalTokens => Chunks.Sum(c => c.Dim);
 
+    /// <summary>Opens a dataset this reader can decode: <see cref="LitDataIndex"/>'s checks plus int32 tensors, uncompressed.</summary>
     public static LitDataReader Open(string dir)
     {
-        var indexPath = Path.Combine(dir, LitDataFormat.IndexFile);
-        if (!File.Exists(indexPath)) throw new BadInputException("not a LitData dataset (no index.json)", dir);
-        JsonObject index;
-        try { index = JsonNode.Parse(File.ReadAllText(indexPath))?.AsObject() ?? throw new JsonException("empty"); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new BadInputException($"not JSON: {e.Message}", indexPath); }
-        var config = index["config"] as JsonObject ?? throw new BadInputException("missing", indexPath, "config");
-        var loader = config["item_loader"]?.GetValue<string>();
-        if (loader != LitDataFormat.ItemLoader) throw new BadInputException("only TokensLoader datasets are supported", indexPath, "config.item_loader", loader ?? "null");
-        var format = (config["data_format"] as JsonArray)?.Select(f => f?.GetValue<string>()).ToArray() ?? [];
-        if (format is not [LitDataFormat.DataFormat]) throw new BadInputException("only int32 token tensors (no_header_tensor:16) are supported", indexPath, "config.data_format", string.Join(",", format));
-        if (config["compression"] is JsonValue c && c.GetValueKind() != JsonValueKind.Null) throw new BadInputException("compressed chunks are not supported", indexPath, "config.compression", c.ToJsonString());
-        var chunks = (index["chunks"] as JsonArray ?? throw new BadInputException("missing", indexPath, "chunks")).Select((n, i) =>
-        {
-            var name = n?["filename"]?.GetValue<string>() ?? throw new BadInputException("missing", indexPath, $"chunks[{i}].filename");
-            var path = SafePath.Combine(dir, name, indexPath);
-            var chunk = new LitDataChunk(name, n["chunk_bytes"]!.GetValue<long>(), n["chunk_size"]!.GetValue<int>(), n["dim"]!.GetValue<long>());
-            if (!File.Exists(path)) throw new BadInputException("chunk file missing", indexPath, $"chunks[{i}].filename", name);
-            var size = new FileInfo(path).Length;
-            if (size != chunk.ChunkBytes) throw new BadInputException($"chunk file is {size} bytes, index says {chunk.ChunkBytes}", indexPath, $"chunks[{i}].chunk_bytes", chunk.ChunkBytes.ToString());
-            return chunk;
-        }).ToList();
-        return new LitDataReader(dir, chunks, config["chunk_bytes"]?.GetValue<long>() ?? 0);
+        var index = LitDataIndex.Read(dir);
+        if (index.DataFormat != LitDataFormat.DataFormat)
+            throw new BadInputException("only int32 token tensors (no_header_tensor:16) are supported", index.Path, "config.data_format", index.DataFormat);
+        if (index.Compression is { } c)
+            throw new BadInputException("compressed chunks are not supported by the toolkit's reader (LitGPT reads them)", index.Path, "config.compression", c);
+        return new LitDataReader(dir, index.Chunks, index.ChunkBytesTarget);
     }
 
     /// <summary>The token documents of one chunk, checked against the chunk's header and index entry.</summary>

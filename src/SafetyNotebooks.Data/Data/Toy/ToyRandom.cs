@@ -1,25 +1,18 @@
 namespace SafetyNotebooks.Data.Toy;
 
 /// <summary>
-/// SplitMix64: a tiny PRNG whose output is fixed by its definition (unlike <see cref="Random"/>, whose algorithm may
+/// <see cref="SplitMix64"/> with the toy corpus's draws on top: output fixed by its definition (unlike <see cref="Random"/>, whose algorithm may
 /// change between .NET versions), so a toy corpus is byte-identical for a seed on every machine and runtime.
 /// </summary>
 public struct ToyRandom(ulong state)
 {
-    ulong _state = state;
+    SplitMix64 _generator = new(state);
 
     /// <summary>A generator for item <paramref name="index"/> of stream <paramref name="seed"/>, independent of every other index.</summary>
     public static ToyRandom For(long seed, long index, ulong salt = 0) =>
-        new(Mix((ulong)seed * 0x9E3779B97F4A7C15UL ^ Mix((ulong)index + 0x632BE59BD9B4E019UL) ^ salt));
+        new(SplitMix64.Mix((ulong)seed * SplitMix64.Gamma ^ SplitMix64.Mix((ulong)index + 0x632BE59BD9B4E019UL) ^ salt));
 
-    static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    public ulong NextULong() => Mix(_state += 0x9E3779B97F4A7C15UL);
+    public ulong NextULong() => _generator.Next();
 
     /// <summary>Uniform integer in [0, n).</summary>
     public int Next(int n) => (int)(NextULong() % (ulong)n);
