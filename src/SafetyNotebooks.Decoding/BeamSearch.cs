@@ -9,7 +9,7 @@ namespace SafetyNotebooks.Decoding;
 /// log-prob / new tokens^penalty; 0 ranks by the plain sum), early stopping off, and
 /// <see cref="NumReturnSequences"/> (default: all <see cref="Beams"/>) hypotheses returned, best first.
 /// </summary>
-public sealed record BeamSearchOptions(Stopping Stopping, int Beams = 4, double LengthPenalty = 1.0, bool EarlyStopping = false, int? NumReturnSequences = null)
+public sealed record BeamSearchOptions(Stopping Stopping, int Beams = DecodingDefaults.Beams, double LengthPenalty = DecodingDefaults.BeamLengthPenalty, bool EarlyStopping = false, int? NumReturnSequences = null)
 {
     internal void Validate(long vocabSize)
     {

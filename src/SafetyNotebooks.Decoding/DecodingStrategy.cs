@@ -18,20 +18,20 @@ public sealed record GreedyDecoding : DecodingStrategy
         Greedy.Run(model, prompts, new GreedyOptions(stopping));
 }
 
-public sealed record SampledDecoding(long Seed, double Temperature = 1.0, int TopK = 50, double TopP = 1.0) : DecodingStrategy
+public sealed record SampledDecoding(long Seed = DecodingDefaults.Seed, double Temperature = DecodingDefaults.Temperature, int TopK = DecodingDefaults.TopK, double TopP = DecodingDefaults.TopP) : DecodingStrategy
 {
     public override IReadOnlyList<GenerationResult> Run(ICausalLanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, Stopping stopping) =>
         Sampling.Run(model, prompts, new SamplingOptions(stopping, Seed, Temperature, TopK, TopP));
 }
 
-public sealed record BeamDecoding(int Beams = 4, double LengthPenalty = 1.0, bool EarlyStopping = false, int? NumReturnSequences = null) : DecodingStrategy
+public sealed record BeamDecoding(int Beams = DecodingDefaults.Beams, double LengthPenalty = DecodingDefaults.BeamLengthPenalty, bool EarlyStopping = false, int? NumReturnSequences = null) : DecodingStrategy
 {
     public override IReadOnlyList<GenerationResult> Run(ICausalLanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, Stopping stopping) =>
         BeamSearch.Run(model, prompts, new BeamSearchOptions(stopping, Beams, LengthPenalty, EarlyStopping, NumReturnSequences));
 }
 
 public sealed record SafeBeamDecoding(
-    int TagTokenId, int Beams = 4, int? Candidates = null, double Discard = 0.5, double LengthPenalty = 0.0,
+    int TagTokenId, int Beams = DecodingDefaults.Beams, int? Candidates = null, double Discard = DecodingDefaults.Discard, double LengthPenalty = DecodingDefaults.SafeBeamLengthPenalty,
     bool ShortCircuit = false, bool EarlyStopping = false, int? NumReturnSequences = null) : DecodingStrategy
 {
     public SafeBeamOptions Options(Stopping stopping) =>

@@ -12,8 +12,8 @@ namespace SafetyNotebooks.Decoding;
 /// choosing it ends that beam. <see cref="LengthPenalty"/> 0 by default: Algorithm 2 ranks by the plain log-prob sum.
 /// </summary>
 public sealed record SafeBeamOptions(
-    Stopping Stopping, int TagTokenId, int Beams = 4, int? Candidates = null, double Discard = 0.5,
-    double LengthPenalty = 0.0, bool EarlyStopping = false, bool ShortCircuit = false, int? NumReturnSequences = null)
+    Stopping Stopping, int TagTokenId, int Beams = DecodingDefaults.Beams, int? Candidates = null, double Discard = DecodingDefaults.Discard,
+    double LengthPenalty = DecodingDefaults.SafeBeamLengthPenalty, bool EarlyStopping = false, bool ShortCircuit = false, int? NumReturnSequences = null)
 {
     public int CandidatesPerBeam => Candidates ?? 2 * Beams;
 

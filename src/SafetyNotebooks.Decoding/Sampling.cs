@@ -10,7 +10,7 @@ namespace SafetyNotebooks.Decoding;
 /// <see cref="Seed"/> is explicit: prompt i draws from its own generator seeded with (Seed, i), so a result does not
 /// depend on the batch it was decoded in.
 /// </summary>
-public sealed record SamplingOptions(Stopping Stopping, long Seed, double Temperature = 1.0, int TopK = 50, double TopP = 1.0);
+public sealed record SamplingOptions(Stopping Stopping, long Seed, double Temperature = DecodingDefaults.Temperature, int TopK = DecodingDefaults.TopK, double TopP = DecodingDefaults.TopP);
 
 /// <summary>Ancestral sampling with temperature, top-k and top-p filtering.</summary>
 public static class Sampling

@@ -73,18 +73,12 @@ public static class LlmScorer
     public static async Task<LlmAnswer> ScoreAsync(IChatClient client, string text, LlmScoringOptions? options = null, CancellationToken ct = default)
     {
         var o = options ?? new LlmScoringOptions();
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+        return await Retry.RunAsync(async token =>
             {
-                var response = await client.GetResponseAsync(Messages(text, o), Options(o), ct);
+                var response = await client.GetResponseAsync(Messages(text, o), Options(o), token);
                 return LlmAnswerParser.Parse(response.Text ?? "", o.Prefill ? ScoringPrompt.AnswerPrefix : "");
-            }
-            catch (Exception e) when (attempt < o.MaxAttempts && !ct.IsCancellationRequested && e is not BadInputException)
-            {
-                await Task.Delay(o.Backoff * Math.Pow(2, attempt - 1), ct);
-            }
-        }
+            },
+            Math.Max(1, o.MaxAttempts), new Backoff(o.Backoff, TimeSpan.MaxValue), e => e is not BadInputException, ct);
     }
 
     /// <summary>Scores every text with bounded concurrency; the result is in input order.</summary>

@@ -19,8 +19,9 @@ public sealed record RetryPolicy(int MaxAttempts = 4, TimeSpan? BaseDelay = null
     public TimeSpan PerRequest => Timeout ?? TimeSpan.FromMinutes(2);
 
     /// <summary>The wait before attempt <paramref name="attempt"/> (1-based; no wait before the first).</summary>
-    public TimeSpan DelayBefore(int attempt) =>
-        attempt <= 1 ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Min(Cap.Ticks, Base.Ticks * (1L << Math.Min(attempt - 2, 20))));
+    public TimeSpan DelayBefore(int attempt) => Backoff.Before(attempt);
+
+    public Backoff Backoff => new(Base, Cap);
 }
 
 /// <summary>A synthesis run: which task, which model, how many requests at once, and where outputs and the cache live.</summary>
@@ -100,25 +101,19 @@ public static class SynthesisPipeline
             if (fromCache) { text = cached; Interlocked.Increment(ref hits); }
             else
             {
-                Exception? last = null;
-                for (attempts = 1; attempts <= retry.MaxAttempts && text is null; attempts++)
+                var tried = await Retry.TryAsync(async t =>
                 {
-                    await Task.Delay(retry.DelayBefore(attempts), token);
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(t);
                     timeout.CancelAfter(retry.PerRequest);
-                    try
-                    {
-                        Interlocked.Increment(ref requests);
-                        var options = new ChatOptions { ModelId = job.Model, Temperature = settings.Temperature, MaxOutputTokens = settings.MaxOutputTokens, Seed = settings.Seed };
-                        var response = await client.GetResponseAsync(prompt.Messages, options, timeout.Token);
-                        text = response.Text ?? "";
-                    }
-                    catch (OperationCanceledException) when (!token.IsCancellationRequested) { last = new TimeoutException($"no answer within {retry.PerRequest.TotalSeconds:0.#} s"); }
-                    catch (Exception e) when (e is not OperationCanceledException && e is not BadInputException) { last = e; }
-                }
-                attempts--;
+                    Interlocked.Increment(ref requests);
+                    var options = new ChatOptions { ModelId = job.Model, Temperature = settings.Temperature, MaxOutputTokens = settings.MaxOutputTokens, Seed = settings.Seed };
+                    try { return (await client.GetResponseAsync(prompt.Messages, options, timeout.Token)).Text ?? ""; }
+                    catch (OperationCanceledException) when (!t.IsCancellationRequested) { throw new TimeoutException($"no answer within {retry.PerRequest.TotalSeconds:0.#} s"); }
+                }, retry.MaxAttempts, retry.Backoff, e => e is not OperationCanceledException && e is not BadInputException, token);
+                (text, attempts) = (tried.Value, tried.Attempts);
                 if (text is null)
                 {
+                    var last = tried.Failure;
                     failures.Add(new SynthesisFailure(item.Id, $"{last?.GetType().Name}: {last?.Message}", attempts));
                     progress?.Report(Interlocked.Increment(ref finished) / (double)sources.Count);
                     return;
