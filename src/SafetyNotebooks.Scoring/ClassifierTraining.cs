@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using SafetyNotebooks.Modeling;
 using SafetyNotebooks.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -81,7 +82,7 @@ public static class ClassifierTraining
 {
     const string CheckpointName = "checkpoint";
 
-    sealed record CheckpointState(int Stage, int Epoch, List<EpochReport> History);
+    sealed record CheckpointState(int Stage, int Epoch, List<EpochReport> History, long OptimizerStep = 0);
 
     /// <summary>Per-example weights: 1 for score 0, λ otherwise.</summary>
     public static float[] ExampleWeights(IEnumerable<int> scores, double lambda) => scores.Select(s => s > 0 ? (float)lambda : 1f).ToArray();
@@ -154,10 +155,11 @@ public static class ClassifierTraining
             var stage = o.Stages[s];
             var head = model.HeadParameters().ToHashSet();
             foreach (var p in model.parameters()) p.requires_grad = !stage.HeadOnly || head.Contains(p);
-            using var optimizer = optim.AdamW(stage.HeadOnly ? model.HeadParameters() : model.parameters(), lr: stage.LearningRate, weight_decay: stage.WeightDecay);
-            var optimizerFile = checkpoint is null ? null : Path.Combine(checkpoint, "optimizer.bin");
+            // the toolkit's one AdamW (Training/AdamW.cs, PyTorch's update), over the stage's parameters
+            using var optimizer = new Training.AdamW(model.named_parameters().Where(p => !stage.HeadOnly || head.Contains(p.parameter)).Select(p => (p.name, (Tensor)p.parameter)));
+            var optimizerFile = checkpoint is null ? null : Path.Combine(checkpoint, OptimizerFile);
             if (state is not null && state.Stage == s && state.Epoch < stage.Epochs && File.Exists(optimizerFile))
-                optimizer.load_state_dict(optimizerFile);
+                RestoreOptimizer(optimizer, optimizerFile, state.OptimizerStep);
 
             for (var e = 1; e <= stage.Epochs; e++, globalEpoch++)
             {
@@ -172,11 +174,11 @@ public static class ClassifierTraining
                     using var scope = NewDisposeScope();
                     var batch = Chunking.Batches(idx.Select(i => new Chunk(i, examples[i].Ids)), idx.Length, tok.PadId).Single();
                     var labels = tensor(batch.Documents.Select(i => (long)examples[i].Score).ToArray(), device: device);
-                    optimizer.zero_grad();
+                    model.zero_grad();
                     var logits = model.Forward(tensor(batch.InputIds, device: device), tensor(batch.AttentionMask, device: device)).Logits;
                     var loss = WeightedLoss(logits.to(ScalarType.Float32), labels, o.Lambda);
                     loss.backward();
-                    optimizer.step();
+                    optimizer.Update(stage.LearningRate, Beta1, Beta2, Epsilon, stage.WeightDecay);
                     lossSum += loss.item<float>();
                     batches++;
                 }
@@ -184,7 +186,7 @@ public static class ClassifierTraining
                 var report = new EpochReport(stage.Name, e, lossSum / Math.Max(1, batches), metrics, confusion.ToRows(), epochClock.Elapsed.TotalSeconds);
                 history.Add(report);
                 progress?.Report(report);
-                if (checkpoint is not null) WriteCheckpoint(checkpoint, classifier, optimizer, new CheckpointState(s, e, history));
+                if (checkpoint is not null) WriteCheckpoint(checkpoint, classifier, optimizer, new CheckpointState(s, e, history, optimizer.Step));
             }
         }
         foreach (var p in model.parameters()) p.requires_grad = true;
@@ -210,14 +212,25 @@ public static class ClassifierTraining
         return new SafetyClassifier(model, tokenizer, o.MaxLength, device);
     }
 
+    // torch.optim.AdamW's defaults, which the classifier has always trained with
+    const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
+    const string OptimizerFile = "optimizer.safetensors";
+
+    static void RestoreOptimizer(Training.AdamW optimizer, string path, long step)
+    {
+        var moments = Safetensors.Load(path);
+        try { optimizer.Restore(moments, step, path); }
+        finally { foreach (var t in moments.Values) t.Dispose(); }
+    }
+
     // Writes the whole checkpoint into a sibling folder, then swaps it in; a kill leaves either the old or the new one.
-    static void WriteCheckpoint(string checkpoint, SafetyClassifier classifier, TorchSharp.Modules.AdamW optimizer, CheckpointState state)
+    static void WriteCheckpoint(string checkpoint, SafetyClassifier classifier, Training.AdamW optimizer, CheckpointState state)
     {
         var parent = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
         var fresh = Path.Combine(parent, $".{CheckpointName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         Directory.CreateDirectory(fresh);
         classifier.Save(fresh);
-        optimizer.save_state_dict(Path.Combine(fresh, "optimizer.bin"));
+        Safetensors.Save(Path.Combine(fresh, OptimizerFile), optimizer.StateTensors());
         AtomicFile.WriteAllText(Path.Combine(fresh, "state.json"), JsonSerializer.Serialize(state));
         var old = checkpoint + ".old";
         if (Directory.Exists(old)) Directory.Delete(old, true);

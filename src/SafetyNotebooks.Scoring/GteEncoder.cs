@@ -29,14 +29,8 @@ public static class GteRope
         return (emb.cos().to(dtype).MoveToOuterDisposeScope(), emb.sin().to(dtype).MoveToOuterDisposeScope());
     }
 
-    static Tensor RotateHalf(Tensor x)
-    {
-        var half = x.shape[^1] / 2;
-        return cat([-x[TensorIndex.Ellipsis, TensorIndex.Slice(half)], x[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)]], -1);
-    }
-
-    /// <summary>Rotates <paramref name="x"/> of shape [B, H, T, d].</summary>
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin) => x * cos + RotateHalf(x) * sin;
+    /// <summary>Rotates <paramref name="x"/> of shape [B, H, T, d]: the Llama model's <see cref="Rope.Apply"/>.</summary>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin) => Rope.Apply(x, cos, sin);
 }
 
 /// <summary>word (+ token type) embeddings, then LayerNorm; the architecture has no absolute positions.</summary>

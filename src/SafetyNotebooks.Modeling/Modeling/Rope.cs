@@ -27,12 +27,13 @@ public static class Rope
         return (emb.cos().to_type(dtype).MoveToOuterDisposeScope(), emb.sin().to_type(dtype).MoveToOuterDisposeScope());
     }
 
-    static Tensor RotateHalf(Tensor x)
+    /// <summary>rotate_half(x) = [-x₂, x₁] over the last dimension: the one definition for the Llama model and the GTE encoder.</summary>
+    public static Tensor RotateHalf(Tensor x)
     {
         var half = x.shape[^1] / 2;
         return cat([-x[TensorIndex.Ellipsis, TensorIndex.Slice(half)], x[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)]], -1);
     }
 
-    /// <summary>Rotates <paramref name="x"/> [rows, heads, T, headDim].</summary>
+    /// <summary>Rotates <paramref name="x"/> [rows, heads, T, headDim]; cos and sin broadcast ([rows, 1, T, d] or [T, d]).</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin) => x * cos + RotateHalf(x) * sin;
 }
