@@ -33,6 +33,7 @@ public static class BeamSearch
 
     public static IReadOnlyList<GenerationResult> Run(ICausalLanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, BeamSearchOptions options)
     {
+        using var inference = Inference.Mode();
         Prompts.Validate(prompts, model.VocabSize);
         options.Validate(model.VocabSize);
         var k = options.Beams;

@@ -10,13 +10,13 @@ public static class LocalModels
 {
     /// <summary>
     /// Loads a Llama folder onto <paramref name="device"/> — bfloat16 on CUDA, float32 on the CPU — with its tokenizer
-    /// when the folder has tokenizer.json.
+    /// when the folder has tokenizer.json. The model is loaded for inference: <see cref="Inference.Frozen{T}"/>.
     /// </summary>
     public static LocalModel Load(string dir, string? device)
     {
         if (!Directory.Exists(dir)) throw new BadInputException("model folder not found", dir);
         var d = Torch.Device(device);
-        var model = LlamaModel.Load(dir, d, d.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32);
+        var model = Inference.Frozen(LlamaModel.Load(dir, d, d.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32));
         ITextTokenizer? tokenizer = File.Exists(Path.Combine(dir, "tokenizer.json")) ? HfTokenizer.Load(dir) : null;
         return LocalModel.FromDirectory(dir, model, tokenizer);
     }

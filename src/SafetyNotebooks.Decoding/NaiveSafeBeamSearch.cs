@@ -14,6 +14,7 @@ public static class NaiveSafeBeamSearch
 {
     public static GenerationResult Run(ICausalLanguageModel model, IReadOnlyList<int> prompt, SafeBeamOptions options)
     {
+        using var inference = Inference.Mode();
         Prompts.Validate([prompt], model.VocabSize);
         options.Validate(model.VocabSize);
         var k = options.Beams;

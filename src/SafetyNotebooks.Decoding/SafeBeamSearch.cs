@@ -77,6 +77,7 @@ public static class SafeBeamSearch
     /// <summary>Decodes a batch of prompts of any lengths (left-padded together); one result per prompt.</summary>
     public static IReadOnlyList<GenerationResult> Run(ICausalLanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, SafeBeamOptions options)
     {
+        using var inference = Inference.Mode();
         Prompts.Validate(prompts, model.VocabSize);
         options.Validate(model.VocabSize);
         var k = options.Beams;

@@ -15,6 +15,7 @@ internal static class TokenByToken
     public static IReadOnlyList<GenerationResult> Run(
         ICausalLanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, Stopping stopping, Chooser choose)
     {
+        using var inference = Inference.Mode();
         Prompts.Validate(prompts, model.VocabSize);
         stopping.Validate(model.VocabSize);
         var tokens = prompts.Select(_ => new List<int>()).ToArray();
