@@ -20,8 +20,12 @@ public sealed class LlamaForCausalLM : nn.Module, ICausalLanguageModel
 
     public LlamaConfig Config { get; }
 
-    /// <summary>The dtype activations are computed in (defaults to the parameters' dtype).</summary>
-    public ScalarType ComputeDType { get; set; }
+    /// <summary>
+    /// The dtype activations are computed in: the parameters' dtype, fixed when they are created or moved
+    /// (<see cref="To"/>). A caller that wants another one for a pass (training's bfloat16 autocast) passes it to
+    /// <see cref="Forward(Tensor, ScalarType, Tensor?, Tensor?, KvCache?)"/>, so the model itself never changes.
+    /// </summary>
+    public ScalarType ComputeDType { get; private set; }
 
     public LlamaForCausalLM(LlamaConfig config) : base(nameof(LlamaForCausalLM))
     {
@@ -74,7 +78,11 @@ public sealed class LlamaForCausalLM : nn.Module, ICausalLanguageModel
         return this;
     }
 
-    public Tensor Forward(Tensor inputIds, Tensor? positionIds = null, Tensor? attentionMask = null, KvCache? cache = null)
+    public Tensor Forward(Tensor inputIds, Tensor? positionIds = null, Tensor? attentionMask = null, KvCache? cache = null) =>
+        Forward(inputIds, ComputeDType, positionIds, attentionMask, cache);
+
+    /// <summary>As the interface's Forward, with activations computed in <paramref name="computeDType"/>.</summary>
+    public Tensor Forward(Tensor inputIds, ScalarType computeDType, Tensor? positionIds = null, Tensor? attentionMask = null, KvCache? cache = null)
     {
         using var scope = NewDisposeScope();
         var kv = cache switch
@@ -95,9 +103,9 @@ public sealed class LlamaForCausalLM : nn.Module, ICausalLanguageModel
                         ?? arange(past, past + t, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(rows, t);
         var mask = BuildMask(attentionMask, rows, t, past, device);
 
-        var x = model.EmbedTokens.forward(ids).to_type(ComputeDType);
+        var x = model.EmbedTokens.forward(ids).to_type(computeDType);
         using var invFreq = Rope.InverseFrequencies(Config.HeadDim, Config.RopeTheta, device);
-        var (cos, sin) = Rope.CosSin(invFreq, positions, ComputeDType);
+        var (cos, sin) = Rope.CosSin(invFreq, positions, computeDType);
         for (var i = 0; i < model.Layers.Count; i++)
             x = model.Layers[i].forward(x, cos, sin, mask, kv, i);
         x = model.Norm.forward(x);

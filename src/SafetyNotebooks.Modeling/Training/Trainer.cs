@@ -36,7 +36,8 @@ public static class Trainer
         if (model.ParameterDType != ScalarType.Float32)
             throw new ArgumentException("training keeps float32 master weights; load or create the model in float32", nameof(model));
         var device = model.Device;
-        model.ComputeDType = config.Bf16 && device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
+        // bfloat16 activations over the float32 master weights, passed per forward: the caller's model is not reconfigured
+        var compute = config.Bf16 && device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
         model.train();
 
         var parameters = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
@@ -67,7 +68,7 @@ public static class Trainer
                 var first = ((long)step * config.GradAccumulation + micro) * config.BatchSize;
                 var rows = Enumerable.Range(0, config.BatchSize).SelectMany(b => data.Block(order.BlockAt(first + b))).ToArray();
                 var batch = tensor(rows, dtype: ScalarType.Int64).view(config.BatchSize, data.BlockSize).to(device);
-                var loss = NextTokenLoss(model, batch);
+                var loss = NextTokenLoss(batch, x => model.Forward(x, compute));
                 (loss / config.GradAccumulation).backward();
                 lossSum += loss.item<float>();
             }
@@ -93,13 +94,15 @@ public static class Trainer
     }
 
     /// <summary>Mean next-token cross-entropy of blocks [B, T+1] (float32 logits).</summary>
-    public static Tensor NextTokenLoss(ICausalLanguageModel model, Tensor blocks)
+    public static Tensor NextTokenLoss(ICausalLanguageModel model, Tensor blocks) => NextTokenLoss(blocks, x => model.Forward(x));
+
+    static Tensor NextTokenLoss(Tensor blocks, Func<Tensor, Tensor> forward)
     {
         using var scope = NewDisposeScope();
         var t = blocks.shape[1] - 1;
         var inputs = blocks[TensorIndex.Colon, TensorIndex.Slice(0, t)];
         var targets = blocks[TensorIndex.Colon, TensorIndex.Slice(1, t + 1)];
-        var logits = model.Forward(inputs);
+        var logits = forward(inputs);
         return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1)).MoveToOuterDisposeScope();
     }
 

@@ -8,7 +8,7 @@ namespace SafetyNotebooks.Tests.Modeling;
 
 public class LitDataTests
 {
-    static string Golden => Path.Combine(Foundation.TestDirs.RepoRoot(), "tests", "SafetyNotebooks.Tests", "Modeling", "golden", "litdata");
+    static string Golden => Path.Combine(Foundation.TestDirs.RepoRoot(), "tests", "SafetyNotebooks.Tests", "Data", "golden", "litdata");
     static readonly DateTimeOffset GoldenTime = DateTimeOffset.FromUnixTimeSeconds(1764288000);
 
     [Fact]

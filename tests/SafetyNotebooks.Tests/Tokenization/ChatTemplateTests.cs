@@ -52,7 +52,7 @@ public class ChatTemplateTests
     [Fact]
     public void Templates_render_exactly_as_jinja2_in_transformers()
     {
-        var golden = JsonNode.Parse(File.ReadAllText(Path.Combine(Foundation.TestDirs.RepoRoot(), "tests", "SafetyNotebooks.Tests", "Modeling", "golden", "chat-templates.json")))!;
+        var golden = JsonNode.Parse(File.ReadAllText(Path.Combine(Foundation.TestDirs.RepoRoot(), "tests", "SafetyNotebooks.Tests", "Tokenization", "golden", "chat-templates.json")))!;
         var cases = golden["cases"]!.AsArray();
         Assert.True(cases.Count >= 32);
         foreach (var c in cases)
