@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using SafetyNotebooks.Modeling;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SafetyNotebooks.Decoding;
 
@@ -39,50 +40,41 @@ public static class BeamSearch
         var k = options.Beams;
         var stopping = options.Stopping;
         var toKeep = (int)Math.Min(Math.Max(2, 1 + stopping.EosTokenIds.Count) * k, model.VocabSize);
-        var pools = prompts.Select(_ => FinishedPool.Empty(k)).ToArray();
-        var beams = prompts.Select((_, p) => (IReadOnlyList<Beam>)[new Beam([], 0, p)]).ToArray();
-        var done = new bool[prompts.Count];
-        var (rows, logits) = CachedRows.Prefill(model, prompts);
-        using (rows)
+        var returned = options.NumReturnSequences ?? k;
+        return BeamLoop.Run(model, prompts, new BeamLoop.Settings(k, stopping, t => stopping.Hits(t), options.LengthPenalty, options.EarlyStopping),
+            new TopTokens(toKeep), (pool, cost) => new GenerationResult(pool.Best.Take(returned).ToArray(), false, cost));
+    }
+
+    /// <summary>Plain expansion: the best <c>toKeep</c> continuations of all of a prompt's beams, by log-prob; a kept beam continues on its parent's row.</summary>
+    sealed class TopTokens(int toKeep) : IBeamExpansion
+    {
+        public IReadOnlyList<Continuation>?[] Expand(CachedRows rows, Tensor logits, IReadOnlyList<Beam>[] beams, bool[] done)
         {
-            try
+            var (logProbs, ids) = Host.TopLogProbs(logits, toKeep);
+            var ranked = new IReadOnlyList<Continuation>?[beams.Length];
+            var row = 0;
+            for (var p = 0; p < beams.Length; p++)
             {
-                for (var step = 0; step < stopping.MaxNewTokens; step++)
+                if (done[p]) continue;
+                var candidates = new List<Continuation>(beams[p].Count * toKeep);
+                foreach (var beam in beams[p])
                 {
-                    if (step > 0)
-                    {
-                        var live = beams.Where((_, p) => !done[p]).SelectMany(b => b).ToArray();
-                        rows.Select(live.Select(b => b.Row).ToArray());
-                        var next = rows.Step(live.Select(b => (long)b.Tokens[^1]).ToArray());
-                        logits.Dispose();
-                        logits = next;
-                    }
-                    var (logProbs, ids) = Host.TopLogProbs(logits, toKeep);
-                    var row = 0;
-                    for (var p = 0; p < prompts.Count; p++)
-                    {
-                        if (done[p]) continue;
-                        var ranked = new List<Continuation>(beams[p].Count * toKeep);
-                        foreach (var beam in beams[p])
-                        {
-                            for (var j = 0; j < toKeep; j++)
-                                ranked.Add(new Continuation(beam, (int)ids[row * toKeep + j], beam.LogProb + logProbs[row * toKeep + j], row));
-                            row++;
-                        }
-                        // Stable: on equal scores the earlier beam, then the more likely token, comes first.
-                        var best = ranked.OrderByDescending(c => c.LogProb).Take(toKeep).ToArray();
-                        var (running, pool, isDone) = BeamBookkeeping.Advance(best, k, t => stopping.Hits(t), step + 1 == stopping.MaxNewTokens,
-                            pools[p], step + 1, options.LengthPenalty, options.EarlyStopping);
-                        pools[p] = pool;
-                        done[p] = isDone;
-                        beams[p] = running.Select(c => new Beam(c.Tokens, c.LogProb, c.Row)).ToArray();
-                    }
-                    if (done.All(d => d)) break;
+                    for (var j = 0; j < toKeep; j++)
+                        candidates.Add(new Continuation(beam, (int)ids[row * toKeep + j], beam.LogProb + logProbs[row * toKeep + j], row));
+                    row++;
                 }
+                // Stable: on equal scores the earlier beam, then the more likely token, comes first.
+                ranked[p] = candidates.OrderByDescending(c => c.LogProb).Take(toKeep).ToArray();
             }
-            finally { logits.Dispose(); }
-            var returned = options.NumReturnSequences ?? k;
-            return pools.Select(pool => new GenerationResult(pool.Best.Take(returned).ToArray(), false, rows.Cost)).ToArray();
+            return ranked;
         }
+
+        public Tensor Keep(CachedRows rows, IReadOnlyList<Continuation> running)
+        {
+            rows.Select(running.Select(c => c.Row).ToArray());
+            return rows.Step(running.Select(c => (long)c.Token).ToArray());
+        }
+
+        public void Dispose() { }
     }
 }

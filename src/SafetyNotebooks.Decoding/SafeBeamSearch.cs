@@ -80,67 +80,62 @@ public static class SafeBeamSearch
         using var inference = Inference.Mode();
         Prompts.Validate(prompts, model.VocabSize);
         options.Validate(model.VocabSize);
-        var k = options.Beams;
-        var n = options.CandidatesPerBeam;
-        var stopping = options.Stopping;
-        var pools = prompts.Select(_ => FinishedPool.Empty(k)).ToArray();
-        var beams = prompts.Select((_, p) => (IReadOnlyList<Beam>)[new Beam([], 0, p)]).ToArray();
-        var done = new bool[prompts.Count];
-        var (rows, logits) = CachedRows.Prefill(model, prompts);
-        using (rows)
-        {
-            try
-            {
-                for (var step = 0; step < stopping.MaxNewTokens; step++)
-                {
-                    // Expand: every live beam's top n tokens; its cache row repeated n times (row r·n + j = candidate j of beam r).
-                    var (logProbs, ids) = Host.TopLogProbs(logits, n, options.ShortCircuit ? null : options.TagTokenId);
-                    var beamRows = logits.shape[0];
-                    rows.Select(Enumerable.Range(0, (int)beamRows).SelectMany(r => Enumerable.Repeat((long)r, n)).ToArray());
-                    // Look ahead: one forward over all k·n candidates.
-                    var lookahead = rows.Step(ids);
-                    var tagProbability = TagProbability(lookahead, options.TagTokenId);
-                    logits.Dispose();
-                    logits = lookahead;
+        var returned = options.NumReturnSequences ?? options.Beams;
+        return BeamLoop.Run(model, prompts, new BeamLoop.Settings(options.Beams, options.Stopping, t => Ends(t, options), options.LengthPenalty, options.EarlyStopping),
+            new LookAhead(options), (pool, cost) => Result(pool, returned, options, cost));
+    }
 
-                    var row = 0;
-                    var kept = new List<long>();
-                    for (var p = 0; p < prompts.Count; p++)
+    /// <summary>
+    /// Safe Beam's expansion: every live beam's top n tokens (the tag excluded unless short-circuiting), its cache row
+    /// repeated n times (row r·n + j = candidate j of beam r), one look-ahead forward over all k·n candidates for
+    /// p_tag, and <see cref="Survivors"/> as the ranking. The kept candidates' look-ahead logits are the next step's.
+    /// </summary>
+    sealed class LookAhead(SafeBeamOptions options) : IBeamExpansion
+    {
+        readonly int n = options.CandidatesPerBeam;
+        Tensor? lookahead;
+
+        public IReadOnlyList<Continuation>?[] Expand(CachedRows rows, Tensor logits, IReadOnlyList<Beam>[] beams, bool[] done)
+        {
+            var (logProbs, ids) = Host.TopLogProbs(logits, n, options.ShortCircuit ? null : options.TagTokenId);
+            rows.Select(Enumerable.Range(0, (int)logits.shape[0]).SelectMany(r => Enumerable.Repeat((long)r, n)).ToArray());
+            lookahead?.Dispose();
+            lookahead = rows.Step(ids);
+            var tagProbability = TagProbability(lookahead, options.TagTokenId);
+            var ranked = new IReadOnlyList<Continuation>?[beams.Length];
+            var row = 0;
+            for (var p = 0; p < beams.Length; p++)
+            {
+                if (done[p]) continue;
+                var candidates = new List<Continuation>(beams[p].Count * n);
+                var scored = new List<SafeBeamCandidate>(beams[p].Count * n);
+                foreach (var beam in beams[p])
+                {
+                    for (var j = 0; j < n; j++)
                     {
-                        if (done[p]) continue;
-                        var candidates = new List<Continuation>(beams[p].Count * n);
-                        var scored = new List<SafeBeamCandidate>(beams[p].Count * n);
-                        foreach (var beam in beams[p])
-                        {
-                            for (var j = 0; j < n; j++)
-                            {
-                                var at = row * n + j;
-                                candidates.Add(new Continuation(beam, (int)ids[at], beam.LogProb + logProbs[at], at));
-                                scored.Add(new SafeBeamCandidate(beam.LogProb + logProbs[at], tagProbability[at]));
-                            }
-                            row++;
-                        }
-                        var ranked = Survivors(scored, options.Discard).Select(i => candidates[i]).ToArray();
-                        var (running, pool, isDone) = BeamBookkeeping.Advance(ranked, k, t => Ends(t, options), step + 1 == stopping.MaxNewTokens,
-                            pools[p], step + 1, options.LengthPenalty, options.EarlyStopping);
-                        pools[p] = pool;
-                        done[p] = isDone;
-                        if (isDone) { beams[p] = []; continue; }
-                        var first = kept.Count;
-                        beams[p] = running.Select((c, i) => new Beam(c.Tokens, c.LogProb, first + i)).ToArray();
-                        kept.AddRange(running.Select(c => c.Row));
+                        var at = row * n + j;
+                        candidates.Add(new Continuation(beam, (int)ids[at], beam.LogProb + logProbs[at], at));
+                        scored.Add(new SafeBeamCandidate(beam.LogProb + logProbs[at], tagProbability[at]));
                     }
-                    if (done.All(d => d)) break;
-                    // Keep the survivors' rows: their look-ahead logits are the next step's expansion distributions.
-                    rows.Select(kept);
-                    var next = logits.index_select(0, tensor(kept.ToArray(), device: logits.device));
-                    logits.Dispose();
-                    logits = next;
+                    row++;
                 }
+                ranked[p] = Survivors(scored, options.Discard).Select(i => candidates[i]).ToArray();
             }
-            finally { logits.Dispose(); }
-            var returned = options.NumReturnSequences ?? k;
-            return pools.Select(pool => Result(pool, returned, options, rows.Cost)).ToArray();
+            return ranked;
+        }
+
+        // The survivors' rows: their look-ahead logits are the next step's expansion distributions.
+        public Tensor Keep(CachedRows rows, IReadOnlyList<Continuation> running)
+        {
+            var kept = running.Select(c => c.Row).ToArray();
+            rows.Select(kept);
+            return lookahead!.index_select(0, tensor(kept, device: lookahead.device));
+        }
+
+        public void Dispose()
+        {
+            lookahead?.Dispose();
+            lookahead = null;
         }
     }
 
