@@ -11,6 +11,7 @@ public static class Harness
         ["safetensors"] = SafetensorsBench.Run,
         ["decoding"] = DecodingBench.Run,
         ["decoding-gpu"] = DecodingGpuBench.Run,
+        ["decoding-eager"] = EagerDecodingBench.Run,
         ["data"] = DataBench.Run,
         ["toy-encoder"] = ToyEncoderBench.Run,
         ["toy-train"] = ToyTrainingBench.Run,

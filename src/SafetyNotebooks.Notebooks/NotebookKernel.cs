@@ -41,13 +41,22 @@ public static class NotebookKernel
         return kernel;
     }
 
-    /// <summary>The assemblies every cell can use: the toolkit and the libraries its public API exposes.</summary>
+    /// <summary>The toolkit's layer assemblies, bottom-up (docs/architecture.md); cells see every one.</summary>
+    public static IReadOnlyList<string> ToolkitLayers { get; } =
+    [
+        "SafetyNotebooks.Data", "SafetyNotebooks.Launch", "SafetyNotebooks.Synthesis", "SafetyNotebooks.Modeling", "SafetyNotebooks.Decoding",
+        "SafetyNotebooks.Scoring", "SafetyNotebooks.Evaluation", "SafetyNotebooks.Serving", "SafetyNotebooks",
+    ];
+
+    /// <summary>The assemblies every cell can use: every layer of the toolkit and the libraries its public API exposes.</summary>
     public static IEnumerable<string> ToolkitAssemblies() =>
-        new[]
-        {
-            typeof(SafetyNotebooks.Toolkit), typeof(GenericChart), typeof(Plotly.NET.CSharp.Chart), typeof(Microsoft.FSharp.Core.FSharpOption<>),
-            typeof(Microsoft.Data.Analysis.DataFrame), typeof(TorchSharp.torch),
-        }.Select(t => t.Assembly.Location).Distinct();
+        ToolkitLayers.Select(n => System.Reflection.Assembly.Load(n))
+            .Concat(new[]
+            {
+                typeof(GenericChart), typeof(Plotly.NET.CSharp.Chart), typeof(Microsoft.FSharp.Core.FSharpOption<>),
+                typeof(Microsoft.Data.Analysis.DataFrame), typeof(TorchSharp.torch),
+            }.Select(t => t.Assembly))
+            .Select(a => a.Location).Distinct();
 
     static int _formattersRegistered;
 

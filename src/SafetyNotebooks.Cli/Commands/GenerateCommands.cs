@@ -89,10 +89,10 @@ public static class GenerateCommands
             DecodingStrategy decoding = kind switch
             {
                 "greedy" => new GreedyDecoding(),
-                "sample" => new SampledDecoding(parse.GetValue(seed) ?? 0, parse.GetValue(temperature) ?? 1.0, parse.GetValue(topK) ?? 50, parse.GetValue(topP) ?? 1.0),
-                "beam" => new BeamDecoding(parse.GetValue(beams) ?? 4, parse.GetValue(lengthPenalty) ?? 1.0),
-                _ => new SafeBeamDecoding(tagToken, parse.GetValue(beams) ?? 4, parse.GetValue(candidates), parse.GetValue(discard) ?? 0.5,
-                    parse.GetValue(lengthPenalty) ?? 0.0, parse.GetValue(shortCircuit)),
+                "sample" => new SampledDecoding(parse.GetValue(seed) ?? DecodingDefaults.Seed, parse.GetValue(temperature) ?? DecodingDefaults.Temperature, parse.GetValue(topK) ?? DecodingDefaults.TopK, parse.GetValue(topP) ?? DecodingDefaults.TopP),
+                "beam" => new BeamDecoding(parse.GetValue(beams) ?? DecodingDefaults.Beams, parse.GetValue(lengthPenalty) ?? DecodingDefaults.BeamLengthPenalty),
+                _ => new SafeBeamDecoding(tagToken, parse.GetValue(beams) ?? DecodingDefaults.Beams, parse.GetValue(candidates), parse.GetValue(discard) ?? DecodingDefaults.Discard,
+                    parse.GetValue(lengthPenalty) ?? DecodingDefaults.SafeBeamLengthPenalty, parse.GetValue(shortCircuit)),
             };
             var result = decoding.Run(local.Model, promptIds, stopping);
             var beamsOut = result.Beams.Select(b => new BeamOutput(b.Tokens, b.Score)).ToArray();

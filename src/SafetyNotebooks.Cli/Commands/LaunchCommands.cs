@@ -138,7 +138,7 @@ public static class LaunchCommands
             {
                 chartPath = parse.GetValue(html) ?? Path.Combine(root, "status.html");
                 var page = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>training status</title><script>" + Charts.PlotlyJs() + "</script></head><body>" +
-                           Charts.ToFragment(TrainingMetrics.LossChart(status)) + Charts.ToFragment(TrainingMetrics.ThroughputChart(status)) + "</body></html>";
+                           Charts.ToFragment(LossChart.Of(status)) + Charts.ToFragment(LossChart.Throughput(status)) + "</body></html>";
                 AtomicFile.WriteAllText(chartPath, page);
             }
             if (parse.GetValue(Cli.JsonOption))

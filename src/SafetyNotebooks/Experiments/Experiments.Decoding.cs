@@ -75,6 +75,7 @@ public static partial class Experiments
     {
         if (tokens.Count == 0) return [];
         using var scope = NewDisposeScope();
+        using var inference = Inference.Mode();
         var sequence = prompt.Concat(tokens).Select(t => (long)t).ToArray();
         var logits = model.Forward(tensor(sequence, [1, sequence.Length], device: model.Device))[0].to_type(ScalarType.Float32);
         var after = logits.narrow(0, prompt.Count, tokens.Count);                     // the distributions after each new token

@@ -61,7 +61,7 @@ public static partial class Experiments
         var planDir = Path.Combine(outputDir, "paper", "launch-plan");
         var dataRoot = "/cluster/data/safety-pretraining-litdata";
         var request = new PretrainRequest("SmolLM2-1.7B", Nodes: 4, GpusPerNode: 8, Tokens: 600e9, DataDir: dataRoot,
-            TokenizerDir: "/cluster/models/SmolLM2-1.7B", OutDir: planDir, Tag: "<potentially_unsafe_content>", Gpu: "h100", Mfu: 0.4);
+            TokenizerDir: "/cluster/models/SmolLM2-1.7B", OutDir: planDir, Tag: Tagging.TagOptions.DefaultTag, Gpu: "h100", Mfu: 0.4);
         var vocabulary = TokenizerVocabulary.ForSize(49152, request.Tag); // SmolLM2's tokenizer; the tag becomes id 49152
         var data = LitDataFolder.Planned(dataRoot, (long)request.Tokens);
         var plan = PretrainPlanner.Plan(request, vocabulary, data);

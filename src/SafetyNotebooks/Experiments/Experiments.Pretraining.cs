@@ -17,7 +17,7 @@ public static partial class Experiments
         double Tokens = 600e9,
         string Gpu = "h100",
         double Mfu = 0.4,
-        string Tag = "<potentially_unsafe_content>",
+        string Tag = Tagging.TagOptions.DefaultTag,
         string DataDir = "/cluster/data/safelm-600B",
         string TokenizerDir = "/cluster/tokenizers/SmolLM2-1.7B",
         string? OutDir = null);

@@ -45,8 +45,7 @@ public static partial class Experiments
 
         var losses = FitLine(o.Steps, device);
         var steps = Enumerable.Range(1, losses.Count).Select(i => (double)i).ToArray();
-        var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(x: steps, y: losses.ToArray(), Name: "loss", ShowMarkers: true)
-            .Titled("AdamW fitting y = 3x + 1");
+        var chart = LossChart.Of([new Curve("loss", steps, losses.ToArray(), Markers: true)], "AdamW fitting y = 3x + 1");
 
         var table = new DataFrame(
             new PrimitiveDataFrameColumn<int>("step", steps.Select(s => (int)s)),

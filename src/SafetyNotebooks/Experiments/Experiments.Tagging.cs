@@ -27,7 +27,7 @@ public static partial class Experiments
     /// <summary>How one requested rate p came out: tags over eligible words (every word after a tagged document's first).</summary>
     public sealed record RateRealisation(double Requested, long Tags, long EligibleWords, int TaggedDocuments)
     {
-        public double Realised => EligibleWords == 0 ? 0 : (double)Tags / EligibleWords;
+        public double Realised => TagRate.Realised(Tags, EligibleWords);
         /// <summary>Binomial standard error of <see cref="Realised"/>: each eligible word is an independent draw.</summary>
         public double StandardError => EligibleWords == 0 ? 0 : Math.Sqrt(Requested * (1 - Requested) / EligibleWords);
     }
@@ -54,14 +54,13 @@ public static partial class Experiments
         var ids = docs.Select(d => (string?)d.Id).ToArray();
         var texts = docs.Select(d => (string?)d.Text).ToArray();
         var scores = docs.Select(d => (double?)d.SafetyScore).ToArray();
-        var words = docs.Select(d => AsciiWhitespace.CountWords(Encoding.UTF8.GetBytes(d.Text))).ToArray();
-        var eligible = docs.Select((d, i) => d.SafetyScore >= o.MinScore ? Math.Max(0, words[i] - 1) : 0).ToArray();
+        var eligible = docs.Select(d => d.SafetyScore >= o.MinScore ? (int)TagRate.EligibleWords(d.Text) : 0).ToArray();
 
         var runs = o.RatesOrDefault.Select(p => (p, tagged: TagColumns.Tag(ids, texts, scores, TagPlan.From(new TagOptions(p, o.Seed, o.MinScore, o.Tag))))).ToList();
         var rates = runs.Select(r => new RateRealisation(r.p, r.tagged.TotalTags, eligible.Sum(e => (long)e), r.tagged.TagCounts.Count(c => c > 0))).ToList();
         var (focus, focusTagged) = runs.FirstOrDefault(r => r.p >= 0.05) is { tagged: not null } f ? f : runs[^1];
 
-        var perDocRate = docs.Select((d, i) => eligible[i] == 0 ? 0 : (double)focusTagged.TagCounts[i]!.Value / eligible[i]).ToArray();
+        var perDocRate = docs.Select((d, i) => TagRate.Realised(focusTagged.TagCounts[i]!.Value, eligible[i])).ToArray();
         var scoreValues = Enumerable.Range(0, 6).ToArray();
         var perScore = new DataFrame(
             new PrimitiveDataFrameColumn<int>("safety_score", scoreValues),
@@ -71,8 +70,7 @@ public static partial class Experiments
             new PrimitiveDataFrameColumn<double>($"realised_rate_at_{focus:0.00}", scoreValues.Select(s =>
             {
                 var rows = Enumerable.Range(0, docs.Count).Where(i => docs[i].SafetyScore == s).ToList();
-                var e = rows.Sum(i => (long)eligible[i]);
-                return e == 0 ? 0.0 : rows.Sum(i => (long)focusTagged.TagCounts[i]!.Value) / (double)e;
+                return TagRate.Realised(rows.Sum(i => (long)focusTagged.TagCounts[i]!.Value), rows.Sum(i => (long)eligible[i]));
             })));
 
         var exampleRows = Enumerable.Range(0, docs.Count).Where(i => focusTagged.TagCounts[i] > 0).Take(o.Examples).ToList();
@@ -112,7 +110,7 @@ public static partial class Experiments
         long tags = 0, words = 0;
         for (var i = 0; i < docs.Count; i++)
             if (docs[i].SafetyScore == score) { tags += tagged.TagCounts[i] ?? 0; words += eligible[i]; }
-        return words == 0 ? 0 : (double)tags / words;
+        return TagRate.Realised(tags, words);
     }
 
     static double Mean(IEnumerable<double> values) => values.DefaultIfEmpty(0).Average();

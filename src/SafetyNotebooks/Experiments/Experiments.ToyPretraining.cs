@@ -60,9 +60,8 @@ public static partial class Experiments
         var standard = Run("standard", corpus.Select(d => d.Text).ToList(), 0) with { TaggedDocuments = 0 };
         var withTags = Run("tag-annotated", tagged.Select(t => t.Text).ToList(), tagged.Sum(t => t.TagCount));
 
-        var chart = Plotly.NET.CSharp.Chart.Combine(new[] { standard, withTags }.Select(r =>
-                Plotly.NET.CSharp.Chart.Line<int, double, string>(r.Log.Select(e => e.Step).ToArray(), r.Log.Select(e => e.Loss).ToArray(), Name: r.Name)))
-            .Titled($"Training loss per step (toy world, {model.ParameterCount:N0}-parameter Llama, {o.Documents} documents)");
+        var chart = LossChart.Of(new[] { standard, withTags }.Select(r => Curve.Of(r.Name, r.Log)),
+            $"Training loss per step (toy world, {model.ParameterCount:N0}-parameter Llama, {o.Documents} documents)");
         double Tail(ToyPretrainingRun r) => Math.Round(r.Log.TakeLast(Math.Min(5, r.Log.Count)).Average(e => e.Loss), 4);
         var runs = new[] { standard, withTags };
         var summary = new DataFrame(

@@ -6,41 +6,6 @@ using static TorchSharp.torch;
 
 namespace SafetyNotebooks.Tests.Decoding;
 
-/// <summary>The llama-a fixture (Hugging Face transformers 5.17, float32): what each case expects.</summary>
-public sealed record LlamaCase(int[] Prompt, float[][] Logits, int[] Greedy, int[][] Beam4, double[] Beam4Scores,
-    int[] SafeTokens, double SafeLogProb, (int[] Tokens, double LogProb)[] SafeBeams);
-
-public static class LlamaFixture
-{
-    public static string Dir => Path.Combine(AppContext.BaseDirectory, "fixtures", "llama-a");
-    public const int Tag = 511;
-
-    // The toolkit's Llama (Modeling/) loaded from the fixture folder, as `safetynb generate --model` loads it.
-    static readonly Lazy<ICausalLanguageModel> Loaded = new(() => LocalModels.Load(Dir, "cpu").Model);
-    public static ICausalLanguageModel Model => Loaded.Value;
-
-    public static IReadOnlyList<LlamaCase> Cases()
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "expected.json")));
-        Assert.Equal(Tag, doc.RootElement.GetProperty("tag_token_id").GetInt32());
-        static int[] Ints(JsonElement e) => e.EnumerateArray().Select(x => x.GetInt32()).ToArray();
-        return doc.RootElement.GetProperty("cases").EnumerateArray().Select(c =>
-        {
-            var beam = c.GetProperty("beam4");
-            var safe = c.GetProperty("safe_beam");
-            return new LlamaCase(
-                Ints(c.GetProperty("prompt")),
-                c.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetSingle()).ToArray()).ToArray(),
-                Ints(c.GetProperty("greedy")),
-                beam.GetProperty("sequences").EnumerateArray().Select(Ints).ToArray(),
-                beam.GetProperty("sequence_scores").EnumerateArray().Select(x => x.GetDouble()).ToArray(),
-                Ints(safe.GetProperty("tokens")),
-                safe.GetProperty("logprob").GetDouble(),
-                safe.GetProperty("beams").EnumerateArray().Select(b => (Ints(b.GetProperty("tokens")), b.GetProperty("logprob").GetDouble())).ToArray());
-        }).ToArray();
-    }
-}
-
 /// <summary>Decoding parity with Hugging Face on the llama-a fixture: greedy, beam search (4 sequences, scores within
 /// 1e-4), Safe Beam Search (best tokens, log-prob and all final beams), cached and naive, single and batched.</summary>
 public class FixtureParityTests

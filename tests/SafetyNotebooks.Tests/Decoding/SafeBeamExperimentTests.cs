@@ -15,7 +15,12 @@ public class SafeBeamExperimentTests
         {
             Assert.Equal(c.SafeTokens, comparison.Safe.Tokens);
             Assert.Equal(10, comparison.SafeTagProbability.Count);
-            Assert.All(comparison.SafeTagProbability.Concat(comparison.PlainTagProbability), p => Assert.InRange(p, 0, 1));
+            // each reported p(tag) is softmax(next logits)[tag] after prompt + the first t new tokens, recomputed here
+            // prefix by prefix (one forward per prefix, its last row), independently of the experiment's single pass
+            for (var t = 1; t <= comparison.Safe.Tokens.Count; t++)
+                Assert.Equal(TagAfter(comparison.Prompt.Concat(comparison.Safe.Tokens.Take(t))), comparison.SafeTagProbability[t - 1], 1e-5);
+            for (var t = 1; t <= comparison.Plain.Tokens.Count; t++)
+                Assert.Equal(TagAfter(comparison.Prompt.Concat(comparison.Plain.Tokens.Take(t))), comparison.PlainTagProbability[t - 1], 1e-5);
         }
         // the tag probability along a continuation is the look-ahead Safe Beam computed for it (softmax of the next logits)
         var model = LlamaFixture.Model;
@@ -42,5 +47,14 @@ public class SafeBeamExperimentTests
         var r = await Foundation.CliRunner.RunAsync("generate", "--model", LlamaFixture.Dir, "--ids", "1,17,42,99,5", "--strategy", "greedy", "--max-new-tokens", "20", "--eos-id", "none", "--json");
         Assert.True(r.Code == 0, r.Err);
         Assert.Contains("\"tokens\":[" + string.Join(",", LlamaFixture.Cases()[0].Greedy) + "]", r.Out);
+    }
+
+    static double TagAfter(IEnumerable<int> sequence)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        using var inference = TorchSharp.torch.no_grad();
+        var ids = sequence.Select(x => (long)x).ToArray();
+        var last = LlamaFixture.Model.Forward(TorchSharp.torch.tensor(ids, [1, ids.Length]))[0, -1];
+        return last.softmax(0)[LlamaFixture.Tag].item<float>();
     }
 }

@@ -64,7 +64,7 @@ public class PaperProfileTests
         Assert.Equal("safety_score", metrics.LabelColumn);
         Assert.Equal(25, metrics.Documents);
         Assert.Equal(25, metrics.Confusion.Sum(row => row.Sum()));
-        Assert.InRange(metrics.Metrics.F1Macro, 0, 1);
+        Assert.Equal(Independent.MacroF1(metrics.Confusion.Select(row => row.Select(v => (long)v))), metrics.Metrics.F1Macro, 12);
         Assert.True(File.Exists(metrics.OutputPath));
 
         // the same seed attacks the same prompt sample; a rerun resumes from the files and reports the same

@@ -5,39 +5,6 @@ using static TorchSharp.torch;
 
 namespace SafetyNotebooks.Tests.Modeling;
 
-/// <summary>The expected outputs of fixtures/llama-a (Hugging Face transformers 5.17, CPU float32).</summary>
-public static class LlamaFixture
-{
-    public static string Dir => Path.Combine(AppContext.BaseDirectory, "fixtures", "llama-a");
-
-    public static JsonElement Expected { get; } = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "expected.json"))).RootElement;
-
-    public static IEnumerable<(long[] Prompt, float[][] Logits, long[] Greedy)> Cases() =>
-        Expected.GetProperty("cases").EnumerateArray().Select(c => (
-            c.GetProperty("prompt").EnumerateArray().Select(x => x.GetInt64()).ToArray(),
-            c.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetSingle()).ToArray()).ToArray(),
-            c.GetProperty("greedy").EnumerateArray().Select(x => x.GetInt64()).ToArray()));
-
-    /// <summary>Greedy decoding, either re-running the whole sequence each step or feeding one token at a time through a KV cache.</summary>
-    public static long[] Greedy(ICausalLanguageModel model, long[] prompt, int steps, bool useCache)
-    {
-        using var _ = no_grad();
-        var tokens = prompt.ToList();
-        using var cache = useCache ? model.CreateCache() : null;
-        var next = prompt;
-        for (var i = 0; i < steps; i++)
-        {
-            using var scope = NewDisposeScope();
-            var input = tensor(useCache ? next : tokens.ToArray()).unsqueeze(0);
-            var logits = model.Forward(input, cache: cache);
-            var id = logits[0, -1].argmax().item<long>();
-            tokens.Add(id);
-            next = [id];
-        }
-        return tokens.Skip(prompt.Length).ToArray();
-    }
-}
-
 public class LlamaParityTests
 {
     static readonly Lazy<LlamaForCausalLM> Model = new(() => LlamaModel.Load(LlamaFixture.Dir));
@@ -73,7 +40,7 @@ public class LlamaParityTests
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var cases = LlamaFixture.Cases().ToList();
-        var a = cases[0].Prompt;
+        var a = cases[0].PromptIds;
         var b = a.Take(a.Length - 3).ToArray();
         const long pad = 0;
         var ids = tensor(a.Concat(Enumerable.Repeat(pad, 3)).Concat(b).ToArray()).view(2, a.Length);
@@ -104,7 +71,7 @@ public class LlamaParityTests
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var model = Model.Value;
-        var prompts = LlamaFixture.Cases().Select(c => c.Prompt.Take(4).ToArray()).ToList();
+        var prompts = LlamaFixture.Cases().Select(c => c.PromptIds.Take(4).ToArray()).ToList();
         using var cache = model.CreateCache();
         model.Forward(tensor(prompts.SelectMany(p => p).ToArray()).view(2, 4), cache: cache);
         cache.SelectRows(tensor(new long[] { 1, 1, 0 }));
@@ -146,7 +113,7 @@ public class LlamaParityTests
         using var _ = no_grad();
         var bf16 = LlamaModel.Load(LlamaFixture.Dir, dtype: ScalarType.BFloat16);
         Assert.Equal(ScalarType.BFloat16, bf16.ParameterDType);
-        var ids = tensor(LlamaFixture.Cases().First().Prompt).unsqueeze(0);
+        var ids = tensor(LlamaFixture.Cases().First().PromptIds).unsqueeze(0);
         var a = bf16.Forward(ids);
         Assert.Equal(ScalarType.Float32, a.dtype);
         var b = Model.Value.Forward(ids);

@@ -77,7 +77,8 @@ public sealed class DocumentScoringTests
         var run = await CliRunner.RunAsync("experiment", "safety-classifier", "--train-documents", "120", "--held-out-documents", "40", "--epochs", "1", "--json", "--device", "cpu");
         Assert.True(run.Code == 0, run.Err);
         var m = JsonDocument.Parse(run.Out).RootElement;
-        Assert.InRange(m.GetProperty("f1_macro").GetDouble(), 0, 1);
+        var confusion = m.GetProperty("confusion").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()));
+        Assert.Equal(Independent.MacroF1(confusion), m.GetProperty("f1_macro").GetDouble(), 12);
         Assert.Equal(40, m.GetProperty("confusion").EnumerateArray().SelectMany(r => r.EnumerateArray()).Sum(v => v.GetInt64()));
     }
 

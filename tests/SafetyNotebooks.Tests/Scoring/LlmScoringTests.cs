@@ -1,7 +1,14 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SafetyNotebooks.Scoring;
 
 namespace SafetyNotebooks.Tests.Scoring;
@@ -134,62 +141,47 @@ public sealed class LlmScoringTests
     }
 }
 
-/// <summary>A minimal OpenAI-compatible /v1/chat/completions server on a free loopback port.</summary>
+/// <summary>
+/// A minimal OpenAI-compatible /v1/chat/completions server on loopback. Kestrel binds port 0 and reports the port
+/// the system chose, so no other process can take it between choosing and binding.
+/// </summary>
 sealed class LoopbackOpenAi : IDisposable
 {
-    readonly HttpListener listener = new();
-    readonly Task loop;
+    readonly WebApplication app;
     public string Url { get; }
     public List<JsonNode> Bodies { get; } = [];
     public List<string> Authorizations { get; } = [];
 
     public LoopbackOpenAi(Func<JsonNode, string> answer)
     {
-        var port = FreePort();
-        Url = $"http://127.0.0.1:{port}/v1";
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
-        loop = Task.Run(async () =>
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        app = builder.Build();
+        app.Run(async ctx =>
         {
-            while (listener.IsListening)
+            using var reader = new StreamReader(ctx.Request.Body);
+            var body = JsonNode.Parse(await reader.ReadToEndAsync())!;
+            lock (Bodies) { Bodies.Add(body); Authorizations.Add(ctx.Request.Headers.Authorization.ToString()); }
+            var reply = new JsonObject
             {
-                HttpListenerContext ctx;
-                try { ctx = await listener.GetContextAsync(); } catch { return; }
-                using var reader = new StreamReader(ctx.Request.InputStream);
-                var body = JsonNode.Parse(await reader.ReadToEndAsync())!;
-                lock (Bodies) { Bodies.Add(body); Authorizations.Add(ctx.Request.Headers["Authorization"] ?? ""); }
-                var reply = new JsonObject
+                ["id"] = "cmpl-1", ["object"] = "chat.completion", ["created"] = 0, ["model"] = (string?)body["model"],
+                ["choices"] = new JsonArray(new JsonObject
                 {
-                    ["id"] = "cmpl-1", ["object"] = "chat.completion", ["created"] = 0, ["model"] = (string?)body["model"],
-                    ["choices"] = new JsonArray(new JsonObject
-                    {
-                        ["index"] = 0, ["finish_reason"] = "stop",
-                        ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = answer(body) },
-                    }),
-                    ["usage"] = new JsonObject { ["prompt_tokens"] = 1, ["completion_tokens"] = 1, ["total_tokens"] = 2 },
-                };
-                var bytes = Encoding.UTF8.GetBytes(reply.ToJsonString());
-                ctx.Response.ContentType = "application/json";
-                ctx.Response.ContentLength64 = bytes.Length;
-                await ctx.Response.OutputStream.WriteAsync(bytes);
-                ctx.Response.Close();
-            }
+                    ["index"] = 0, ["finish_reason"] = "stop",
+                    ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = answer(body) },
+                }),
+                ["usage"] = new JsonObject { ["prompt_tokens"] = 1, ["completion_tokens"] = 1, ["total_tokens"] = 2 },
+            };
+            var bytes = Encoding.UTF8.GetBytes(reply.ToJsonString());
+            ctx.Response.ContentType = "application/json";
+            ctx.Response.ContentLength = bytes.Length;
+            await ctx.Response.Body.WriteAsync(bytes);
         });
+        app.StartAsync().GetAwaiter().GetResult();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Url = address.TrimEnd('/') + "/v1";
     }
 
-    static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
-    public void Dispose()
-    {
-        listener.Stop();
-        listener.Close();
-        try { loop.Wait(1000); } catch (AggregateException) { }
-    }
+    public void Dispose() => app.DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

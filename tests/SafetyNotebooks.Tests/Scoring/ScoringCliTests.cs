@@ -80,7 +80,14 @@ public sealed class ScoringCliTests
         Assert.False(report.GetProperty("resumed").GetBoolean());
         Assert.True(File.Exists(Path.Combine(dir, "model", "tokenizer.json")));
         using (var c = SafetyNotebooks.Scoring.SafetyClassifier.Load(Path.Combine(dir, "model"), "cpu"))
-            Assert.InRange(c.Score(["a bomb in the garden"])[0], 0, 5);
+        {
+            // one chunk: the score is the most probable of the 6 classes, whose probabilities sum to 1
+            var p = c.Predict(["a bomb in the garden"]).Single();
+            Assert.Equal(6, p.Probabilities.Length);
+            Assert.Equal(1.0, p.Probabilities.Sum(x => (double)x), 4);
+            Assert.Equal(Array.IndexOf(p.Probabilities, p.Probabilities.Max()), p.Score);
+            Assert.Equal(p.Score, c.Score(["a bomb in the garden"])[0]);
+        }
         var again = await CliRunner.RunAsync("scoring", "train", "--config", Path.Combine(dir, "train.yaml"), "--json");
         Assert.True(JsonDocument.Parse(again.Out).RootElement.GetProperty("resumed").GetBoolean());
 

@@ -148,10 +148,14 @@ public class ServerTests
         var slow = new SlowBackend();
         await using var server = await OpenAiServer.StartAsync(slow, new ServerOptions(Port: 0, MaxConcurrentGenerations: 1));
         using (var http = Http())
-        using (var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        using (var cts = new CancellationTokenSource())
         {
             using var content = new StringContent("{\"messages\": [{\"role\": \"user\", \"content\": \"slow\"}]}", Encoding.UTF8, "application/json");
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => http.PostAsync(server.BaseUrl + "/chat/completions", content, cts.Token));
+            var request = http.PostAsync(server.BaseUrl + "/chat/completions", content, cts.Token);
+            // disconnect only once the generation has started (a fixed delay raced the request on a busy machine)
+            await slow.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            cts.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
         }
         Assert.True(await slow.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10)));
         slow.Delay = TimeSpan.Zero;

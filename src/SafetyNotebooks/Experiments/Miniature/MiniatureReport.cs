@@ -20,11 +20,7 @@ public static class MiniatureReport
 
     /// <summary>Both pretraining runs' loss curves on one chart.</summary>
     public static GenericChart LossCurves(IReadOnlyList<(string Name, IReadOnlyList<TrainLogEntry> Log)> runs) =>
-        Plotly.NET.CSharp.Chart.Combine(runs.Select(r => Plotly.NET.CSharp.Chart.Line<double, double, string>(
-                x: r.Log.Select(e => (double)e.Step).ToArray(), y: r.Log.Select(e => e.Loss).ToArray(), Name: r.Name)))
-            .WithXAxisStyle<double, double, string>(TitleText: "step")
-            .WithYAxisStyle<double, double, string>(TitleText: "next-token loss (nats/byte)")
-            .Titled("Pretraining loss: standard vs safety mixture");
+        LossChart.Of(runs.Select(r => Curve.Of(r.Name, r.Log)), "Pretraining loss: standard vs safety mixture", "step", "next-token loss (nats/byte)");
 
     /// <summary>Requested vs realised tag rate per score of the tagged documents.</summary>
     public static GenericChart TagRates(IReadOnlyList<TagStatistics> stats, double requested) =>

@@ -29,7 +29,7 @@ public sealed record SyntheticCounterparts(IReadOnlyList<string> Rephrased, IRea
 /// <summary>Per safety score: documents, how many were tagged, and the realised tag rate (tags per eligible word).</summary>
 public sealed record TagStatistics(int Score, int Documents, long Tags, long Words)
 {
-    public double RealisedRate => Words == 0 ? 0 : (double)Tags / Words;
+    public double RealisedRate => TagRate.Realised(Tags, Words);
 }
 
 /// <summary>The two pretraining mixtures of the miniature (same token budget).</summary>
@@ -107,12 +107,12 @@ public static class MiniatureStages
     {
         var plan = TagPlan.From(new TagOptions(Rate: o.TagRate, Seed: (ulong)(o.Seed + 42)));
         var tagged = scored.Where(d => d.SafetyScore >= 1)
-            .Select(d => (d.SafetyScore!.Value, Words: CountWords(d.Text), Tagged: HarmfulnessTagger.TagDocument(d.Text, d.Id, d.SafetyScore.Value, plan)))
+            .Select(d => (d.SafetyScore!.Value, Words: TagRate.EligibleWords(d.Text), Tagged: HarmfulnessTagger.TagDocument(d.Text, d.Id, d.SafetyScore.Value, plan)))
             .ToList();
         var stats = Enumerable.Range(0, 6).Select(s =>
         {
             var docs = tagged.Where(t => t.Value == s).ToList();
-            return new TagStatistics(s, s == 0 ? scored.Count(d => d.SafetyScore == 0) : docs.Count, docs.Sum(t => (long)t.Tagged.TagCount), docs.Sum(t => (long)Math.Max(0, t.Words - 1)));
+            return new TagStatistics(s, s == 0 ? scored.Count(d => d.SafetyScore == 0) : docs.Count, docs.Sum(t => (long)t.Tagged.TagCount), docs.Sum(t => t.Words));
         }).ToList();
         var safety = scored.Where(d => d.SafetyScore == 0).Select(d => d.Text)
             .Concat(synthetic.Rephrased)
@@ -122,9 +122,6 @@ public static class MiniatureStages
             .ToList();
         return new Mixtures(scored.Select(d => d.Text).ToList(), Shuffle(safety, o.Seed), stats);
     }
-
-    // the tagger's own word rule (maximal runs of non-ASCII-whitespace bytes), so realised rates use the same denominator
-    static int CountWords(string text) => AsciiWhitespace.CountWords(System.Text.Encoding.UTF8.GetBytes(text));
 
     static List<string> Shuffle(IReadOnlyList<string> items, long seed)
     {
