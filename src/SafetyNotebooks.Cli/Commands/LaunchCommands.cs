@@ -115,7 +115,7 @@ public static class LaunchCommands
             if (status.Points.Count > 0)
             {
                 chartPath = parse.GetValue(html) ?? Path.Combine(root, "status.html");
-                var page = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>training status</title><script>" + Charts.PlotlyJs() + "</script></head><body>" +
+                var page = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>training status</title>" + Charts.PlotlyJsScript() + "</head><body>" +
                            Charts.ToFragment(TrainingMetrics.LossChart(status)) + Charts.ToFragment(TrainingMetrics.ThroughputChart(status)) + "</body></html>";
                 AtomicFile.WriteAllText(chartPath, page);
             }
