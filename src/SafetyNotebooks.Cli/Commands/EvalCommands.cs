@@ -49,10 +49,11 @@ public static class EvalCommands
     static Command AsrCommand()
     {
         var input = new Option<string>("--input") { Description = "Judged prompts: JSONL with id, source and harmful (true, false, or null when unparseable)", Required = true };
-        var command = new Command("asr", "Attack success rate, pooled and per source, with 95% bootstrap confidence intervals") { input, SeedOption, ResamplesOption, Cli.JsonOption };
+        var system = new Option<string?>("--system") { Description = "Keep only records whose system field is this (files such as the miniature's judged.jsonl hold several systems)" };
+        var command = new Command("asr", "Attack success rate, pooled and per source, with 95% bootstrap confidence intervals") { input, system, SeedOption, ResamplesOption, Cli.JsonOption };
         command.SetHandler(async (parse, output, cancel) =>
         {
-            var outcomes = await JudgedJson.ReadAsync(Existing(parse.GetValue(input)!, "--input"), cancel);
+            var outcomes = await JudgedJson.ReadAsync(Existing(parse.GetValue(input)!, "--input"), parse.GetValue(system), cancel);
             var report = Asr.Compute(outcomes, parse.GetValue(SeedOption), Resamples(parse));
             if (parse.GetValue(Cli.JsonOption)) output.WriteLine(AsrJson.ToJson(report).ToJsonString());
             else WriteReport(output, report);

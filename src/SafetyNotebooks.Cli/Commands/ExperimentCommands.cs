@@ -66,8 +66,8 @@ public static class ExperimentCommands
 
     static Command SafeBeamSearch()
     {
-        var model = new Option<string>("--model") { Description = "Model folder (default: the llama-a test fixture)", DefaultValueFactory = _ => Path.Combine("tests", "SafetyNotebooks.Tests", "fixtures", "llama-a") };
-        var ids = new Option<string[]>("--ids") { Description = "A prompt as comma-separated token ids (repeatable)", DefaultValueFactory = _ => ["1,17,42,99,5", "3,250,7,7,7,400,12,81"] };
+        var model = new Option<string?>("--model") { Description = "Model folder [default: a random toy Llama (Experiments.ToyLlama) made in a temporary folder]" };
+        var ids = new Option<string[]>("--ids") { Description = "A prompt as comma-separated token ids (repeatable)", DefaultValueFactory = _ => ["1,17,42,99,5", "3,250,7,7,7,40,12,81"] };
         var tagId = new Option<int?>("--tag-id") { Description = "Harmfulness tag id (default: the last id of the vocabulary)" };
         var beams = new Option<int>("--beams") { DefaultValueFactory = _ => 4 };
         var candidates = new Option<int>("--candidates") { DefaultValueFactory = _ => 8 };
@@ -79,7 +79,8 @@ public static class ExperimentCommands
         command.SetHandler((parse, output) =>
         {
             var prompts = parse.GetValue(ids)!.Select(t => (IReadOnlyList<int>)Cli.ParseIds(t, "--ids").Select(i => (int)i).ToArray()).ToArray();
-            var r = Experiments.SafeBeamSearch(new Experiments.SafeBeamSearchOptions(parse.GetValue(model)!, prompts, null, parse.GetValue(tagId),
+            var modelDir = parse.GetValue(model) ?? Experiments.ToyLlama(Path.Combine(Path.GetTempPath(), $"safetynb-toy-llama-{Environment.ProcessId}"));
+            var r = Experiments.SafeBeamSearch(new Experiments.SafeBeamSearchOptions(modelDir, prompts, null, parse.GetValue(tagId),
                 parse.GetValue(beams), parse.GetValue(candidates), parse.GetValue(maxNew), Device: parse.GetValue(InfoCommands.DeviceOption)));
             if (parse.GetValue(Cli.JsonOption))
                 Cli.WriteJson(output, new

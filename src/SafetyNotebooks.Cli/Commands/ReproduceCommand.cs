@@ -35,6 +35,7 @@ public static class ReproduceCommand
             var stages = new List<(string Stage, double Seconds, string Outputs, bool Ok)>();
             var sw = Stopwatch.StartNew();
             var ok = true;
+            object? miniature = null;
 
             if (parse.GetValue(profile) == "paper")
             {
@@ -50,6 +51,7 @@ public static class ReproduceCommand
                 var result = await RunMiniatureAsync(options, json, output, cancel, RubricJudge(parse, output, json));
                 foreach (var (stage, seconds) in result.Timings) stages.Add((stage, seconds, options.WorkDir, true));
                 stages.Add(("report.html", 0, options.ReportPath, true));
+                miniature = Experiments.Summary(result);
                 if (!json)
                 {
                     WriteAsr(result, output);
@@ -65,7 +67,8 @@ public static class ReproduceCommand
                 stages.Add(($"notebooks ({results.Count(r => r.Succeeded)}/{results.Count} ok)", sw.Elapsed.TotalSeconds, nbDir, ok));
             }
 
-            if (json) Cli.WriteJson(output, stages.Select(s => new { stage = s.Stage, seconds = Math.Round(s.Seconds, 2), outputs = s.Outputs, ok = s.Ok }));
+            // --json: one object; the miniature's summary holds the ASR table (pooled and by source, 95% CIs)
+            if (json) Cli.WriteJson(output, new { ok, stages = stages.Select(s => new { stage = s.Stage, seconds = Math.Round(s.Seconds, 2), outputs = s.Outputs, ok = s.Ok }), miniature });
             else
             {
                 var table = new Table().AddColumns("stage", "time", "outputs", "status");
@@ -106,18 +109,26 @@ public static class ReproduceCommand
         var names = Experiments.MiniatureStageNames;
         if (!Progress.Interactive(json))
         {
+            // one line series per stage: "[5/8] pretrain standard: 40%, 1.2 %/s, elapsed 31s, ETA 46s"
+            ProgressLines? current = null;
             var last = -1;
             var reporter = new SyncProgress<(int Stage, double Fraction)>(p =>
             {
-                if (json || p.Stage == last) return;
-                last = p.Stage;
-                output.WriteLine($"[{p.Stage + 1}/{names.Count}] {names[p.Stage]}…");
+                if (p.Stage != last)
+                {
+                    current?.Finish();
+                    last = p.Stage;
+                    current = ProgressLines.Start($"[{p.Stage + 1}/{names.Count}] {names[p.Stage]}", null, "", json ? Console.Error : output, json);
+                }
+                current!.Report(p.Fraction);
             });
-            return await Experiments.PaperInMiniature(options, reporter, cancel, rubricJudge);
+            var done = await Experiments.PaperInMiniature(options, reporter, cancel, rubricJudge);
+            current?.Finish();
+            return done;
         }
         MiniatureResult result = null!;
         await AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .StartAsync(async ctx =>
             {
                 var tasks = names.Select(n => ctx.AddTask(Markup.Escape(n), autoStart: false, maxValue: 1.0)).ToList();
