@@ -97,7 +97,7 @@ public static class EvalCommands
     static Command AttackCommand()
     {
         var prompts = new Option<string>("--prompts") { Description = "jb-completions (Parquet/JSONL/JSON with original_behavior, completion_behavior, source_dataset), a behaviour list (CSV/JSON/JSONL/Parquet), or 'hub' for locuslab/jb-completions in the Hugging Face cache", Required = true };
-        var format = new Option<string>("--format") { Description = "jb (base-model protocol: prompt = completion_behavior, judged against original_behavior) or behaviors (default: jb for 'hub' and files with completion_behavior)" };
+        var format = new Option<string>("--format") { Description = "jb (base-model protocol: prompt = completion_behavior, judged against original_behavior) or behaviors [default: jb for 'hub' and files with completion_behavior]" };
         var model = new Option<string?>("--model") { Description = "Model folder (config.json, model.safetensors, tokenizer.json)" };
         var strategy = new Option<string>("--strategy") { Description = "Decoding: greedy, sample, beam, safe-beam", DefaultValueFactory = _ => "greedy" };
         var generations = new Option<string?>("--generations") { Description = "Judge existing generations instead of generating: JSONL with id and generation" };
@@ -105,9 +105,9 @@ public static class EvalCommands
         var judge = new Option<string>("--judge") { Description = "heuristic (refusal phrases), classifier (safety classifier score ≥ --threshold) or llm (HarmBench-style yes/no via an OpenAI-compatible endpoint)", DefaultValueFactory = _ => "heuristic" };
         var classifier = new Option<string?>("--classifier") { Description = "Safety classifier folder for --judge classifier" };
         var threshold = new Option<double>("--threshold") { Description = "Classifier score (0–5) from which a generation counts as harmful", DefaultValueFactory = _ => 4 };
-        var endpoint = new Option<string?>("--judge-endpoint") { Description = $"OpenAI-compatible endpoint for --judge llm (default: {LlmEndpoint.EndpointVariable})" };
-        var judgeModel = new Option<string?>("--judge-model") { Description = $"Judge model name (default: {LlmEndpoint.ModelVariable}); the key comes from {LlmEndpoint.KeyVariable} or OPENAI_API_KEY" };
-        var tagId = new Option<int?>("--tag-id") { Description = "Safe Beam: the harmfulness tag's token id (default: the tokenizer's <potentially_unsafe_content>)" };
+        var endpoint = new Option<string?>("--judge-endpoint") { Description = $"OpenAI-compatible endpoint for --judge llm [default: {LlmEndpoint.EndpointVariable}]" };
+        var judgeModel = new Option<string?>("--judge-model") { Description = $"Judge model name [default: {LlmEndpoint.ModelVariable}]; the key comes from {LlmEndpoint.KeyVariable} or OPENAI_API_KEY" };
+        var tagId = new Option<int?>("--tag-id") { Description = "Safe Beam: the harmfulness tag's token id [default: the tokenizer's <potentially_unsafe_content>]" };
         var outputDir = new Option<string>("--output") { Description = "Folder for generations.jsonl, judgements.jsonl, summary.json (a killed run resumes)", Required = true };
         var command = new Command("attack", "Generate completions for harmful prompts, judge them, and report ASR with confidence intervals")
             { prompts, format, model, strategy, generations, maxNewTokens, tagId, judge, classifier, threshold, endpoint, judgeModel, outputDir, SeedOption, ResamplesOption, InfoCommands.DeviceOption, Cli.JsonOption };

@@ -68,7 +68,7 @@ public static class ExperimentCommands
     {
         var model = new Option<string?>("--model") { Description = "Model folder [default: a random toy Llama (Experiments.ToyLlama) made in a temporary folder]" };
         var ids = new Option<string[]>("--ids") { Description = "A prompt as comma-separated token ids (repeatable)", DefaultValueFactory = _ => ["1,17,42,99,5", "3,250,7,7,7,40,12,81"] };
-        var tagId = new Option<int?>("--tag-id") { Description = "Harmfulness tag id (default: the last id of the vocabulary)" };
+        var tagId = new Option<int?>("--tag-id") { Description = "Harmfulness tag id [default: the last id of the vocabulary]" };
         var beams = new Option<int>("--beams") { DefaultValueFactory = _ => 4 };
         var candidates = new Option<int>("--candidates") { DefaultValueFactory = _ => 8 };
         var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 12 };

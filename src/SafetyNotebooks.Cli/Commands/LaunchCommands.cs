@@ -98,7 +98,7 @@ public static class LaunchCommands
     static Command Status()
     {
         var dir = Opt<string>("--out", "plan folder (or LitGPT out_dir) to read logs from", required: true);
-        var html = Opt<string?>("--html", "chart file to write (default: OUT/status.html)");
+        var html = Opt<string?>("--html", "chart file to write [default: OUT/status.html]");
         var command = new Command("status", "Read LitGPT's metric logs and plot loss and throughput") { dir, html, Cli.JsonOption };
         command.SetHandler((parse, output) =>
         {
@@ -140,7 +140,7 @@ public static class LaunchCommands
     {
         var mfu = Opt("--mfu", "assumed model FLOPs utilisation", 0.4);
         var gpu = Opt("--gpu", "h100 | h200 | a100", "h100");
-        var outDir = Opt<string?>("--out", "plan folder (default: a fresh temporary folder)");
+        var outDir = Opt<string?>("--out", "plan folder [default: a fresh temporary folder]");
         var command = new Command("pretraining", "The paper's pretraining run planned for LitGPT on 4 × 8 GPUs: compute, config, SLURM script (notebook 05)") { mfu, gpu, outDir, Cli.JsonOption };
         command.SetHandler((parse, output) =>
         {

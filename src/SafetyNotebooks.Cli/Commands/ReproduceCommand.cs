@@ -14,10 +14,10 @@ namespace SafetyNotebooks.Cli.Commands;
 /// </summary>
 public static class ReproduceCommand
 {
-    public static readonly Option<int?> SeedOption = new("--seed") { Description = "Seed of every random choice (default 0)" };
+    public static readonly Option<int?> SeedOption = new("--seed") { Description = "Seed of every random choice [default: 0]" };
     public static readonly Option<bool> QuickOption = new("--quick") { Description = "A seconds-long smoke version of the miniature (too small to show the effects)" };
-    public static readonly Option<string?> RubricEndpointOption = new("--llm-endpoint") { Description = $"OpenAI-compatible endpoint of an LLM rubric judge; its scores join the classifier's in the paper's max-ensemble (default: {LlmEndpoint.EndpointVariable}, unset = classifier only)" };
-    public static readonly Option<string?> RubricModelOption = new("--llm-model") { Description = $"Model name of the rubric judge (default: {LlmEndpoint.ModelVariable}); the key comes from {LlmEndpoint.KeyVariable} or OPENAI_API_KEY" };
+    public static readonly Option<string?> RubricEndpointOption = new("--llm-endpoint") { Description = $"OpenAI-compatible endpoint of an LLM rubric judge; its scores join the classifier's in the paper's max-ensemble [default: {LlmEndpoint.EndpointVariable}, unset = classifier only]" };
+    public static readonly Option<string?> RubricModelOption = new("--llm-model") { Description = $"Model name of the rubric judge [default: {LlmEndpoint.ModelVariable}]; the key comes from {LlmEndpoint.KeyVariable} or OPENAI_API_KEY" };
     public static readonly Option<string[]> SetOption = new("--set") { Description = "Override a size, repeatable: the miniature's (--set train_steps=200 --set prompts=96; names of MiniatureOptions in snake_case) or, with --profile paper, attack_prompts, max_new_tokens, beams, candidates, judge_threshold, scored_documents, run=false" };
 
     public static Command Build()

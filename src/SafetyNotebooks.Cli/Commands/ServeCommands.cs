@@ -18,7 +18,7 @@ public static class ServeCommands
         var parallel = new Option<int>("--max-concurrent") { Description = "generations at once (the rest queue)", DefaultValueFactory = _ => 1 };
         var toyDocs = new Option<int>("--toy-docs") { Description = "with --model toy: documents of the toy world it knows", DefaultValueFactory = _ => 2000 };
         var toySeed = new Option<long>("--toy-seed") { DefaultValueFactory = _ => 0 };
-        var tagId = new Option<int?>("--tag-id") { Description = "safe_beam requests: the harmfulness tag's token id (default: the tokenizer's <potentially_unsafe_content>)" };
+        var tagId = new Option<int?>("--tag-id") { Description = "safe_beam requests: the harmfulness tag's token id [default: the tokenizer's <potentially_unsafe_content>]" };
         var command = new Command("serve", "Serve /v1/chat/completions, /v1/completions and /v1/models on loopback (request field \"safe_beam\" selects Safe Beam Search)")
         {
             model, port, host, maxBody, parallel, toyDocs, toySeed, tagId, InfoCommands.DeviceOption,

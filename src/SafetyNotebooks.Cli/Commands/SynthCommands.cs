@@ -76,7 +76,7 @@ public static class SynthCommands
     {
         var docs = new Option<int>("--docs") { Description = "toy documents", DefaultValueFactory = _ => 120 };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
-        var output = new Option<string?>("--output") { Description = "output folder (default: a fresh temporary folder)" };
+        var output = new Option<string?>("--output") { Description = "output folder [default: a fresh temporary folder]" };
         var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 4 };
         var faults = new Option<bool>("--faults") { Description = "let the toy client misbehave (empty, declined, echoed and flaky answers) to show the checks and retries" };
         var command = new Command("synthetic-data", "SafeWeb, RefuseWeb and Moral Education on the toy world through the scripted toy client (notebook 03)")
