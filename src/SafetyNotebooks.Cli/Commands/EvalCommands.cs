@@ -101,7 +101,7 @@ public static class EvalCommands
         var model = new Option<string?>("--model") { Description = "Model folder (config.json, model.safetensors, tokenizer.json)" };
         var strategy = new Option<string>("--strategy") { Description = "Decoding: greedy, sample, beam, safe-beam", DefaultValueFactory = _ => "greedy" };
         var generations = new Option<string?>("--generations") { Description = "Judge existing generations instead of generating: JSONL with id and generation" };
-        var maxNewTokens = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 256 };
+        var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "New tokens generated per prompt", DefaultValueFactory = _ => 256 };
         var judge = new Option<string>("--judge") { Description = "heuristic (refusal phrases), classifier (safety classifier score ≥ --threshold) or llm (HarmBench-style yes/no via an OpenAI-compatible endpoint)", DefaultValueFactory = _ => "heuristic" };
         var classifier = new Option<string?>("--classifier") { Description = "Safety classifier folder for --judge classifier" };
         var threshold = new Option<double>("--threshold") { Description = "Classifier score (0–5) from which a generation counts as harmful", DefaultValueFactory = _ => 4 };
@@ -200,7 +200,7 @@ public static class EvalCommands
         var task = new Option<string>("--task") { Description = "Task file: JSONL items (context + choices + gold), or a benchmark file with --benchmark", Required = true };
         var benchmark = new Option<string?>("--benchmark") { Description = "Read --task in a Hugging Face layout: arc, piqa, openbookqa, winogrande (Parquet/JSONL)" };
         var shots = new Option<int>("--shots") { Description = "Few-shot examples per prompt (seeded selection)", DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
+        var batch = new Option<int>("--batch-size") { Description = "Scored sequences per forward pass", DefaultValueFactory = _ => 8 };
         var command = new Command("mc", "lm-evaluation-harness-style multiple choice: acc and acc_norm (per byte) with 95% bootstrap CIs")
             { model, task, benchmark, shots, batch, SeedOption, ResamplesOption, InfoCommands.DeviceOption, Cli.JsonOption };
         command.SetHandler(async (parse, output, cancel) =>
@@ -242,8 +242,8 @@ public static class EvalCommands
     /// <summary><c>safetynb experiment evaluation</c> (notebook 07).</summary>
     public static Command EvaluationExperiment()
     {
-        var documents = new Option<int>("--documents") { DefaultValueFactory = _ => 200 };
-        var prompts = new Option<int>("--prompts") { DefaultValueFactory = _ => 40 };
+        var documents = new Option<int>("--documents") { Description = "Toy documents each toy model is pretrained on", DefaultValueFactory = _ => 200 };
+        var prompts = new Option<int>("--prompts") { Description = "Toy jb prompts attacked per system", DefaultValueFactory = _ => 40 };
         var output = new Option<string?>("--output") { Description = "Folder for asr.html (chart) and benchmarks.html (table)" };
         var command = new Command("evaluation", "Toy-world safety evaluation: ASR by pretraining data with CIs, paired comparison, toy benchmark table (notebook 07)")
             { documents, prompts, output, SeedOption, Cli.JsonOption };
