@@ -55,7 +55,7 @@ public static class ProgressText
     /// <summary>"12.3 documents/s" (with a total) or "1.2 %/s"; null before any progress.</summary>
     public static string? Rate(double fraction, TimeSpan elapsed, long? total, string unit)
     {
-        if (fraction <= 0 || elapsed.TotalSeconds <= 0) return null;
+        if (fraction <= 0 || elapsed.TotalSeconds < 0.5) return null; // no rate of an instant
         var perSecond = fraction / elapsed.TotalSeconds;
         return total is { } n
             ? $"{(n * perSecond).ToString(n * perSecond >= 100 ? "N0" : "0.##", System.Globalization.CultureInfo.InvariantCulture)} {(unit.Length > 0 ? unit : "items")}/s"
@@ -124,11 +124,11 @@ public sealed class ProgressLines
     {
         lock (_gate)
         {
-            if (_finished) return;
+            if (_finished || _lastFraction >= 1) return; // nothing after 100%
             var now = _clock();
             var due = _lastFraction < 0
                       || (fraction >= 1 && _lastFraction < 1)
-                      || (now - _lastTime >= TimeSpan.FromSeconds(1) && (fraction - _lastFraction >= 0.1 || now - _lastTime >= TimeSpan.FromSeconds(15)));
+                      || (now - _lastTime >= TimeSpan.FromSeconds(1) && (fraction - _lastFraction >= 0.1 - 1e-9 || now - _lastTime >= TimeSpan.FromSeconds(15)));
             if (!due) return;
             _lastFraction = fraction;
             _lastTime = now;

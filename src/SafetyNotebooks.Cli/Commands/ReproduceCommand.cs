@@ -112,15 +112,20 @@ public static class ReproduceCommand
             // one line series per stage: "[5/8] pretrain standard: 40%, 1.2 %/s, elapsed 31s, ETA 46s"
             ProgressLines? current = null;
             var last = -1;
+            StartStage(0);
+            void StartStage(int stage)
+            {
+                current?.Finish();
+                last = stage;
+                current = ProgressLines.Start($"[{stage + 1}/{names.Count}] {names[stage]}", null, "", json ? Console.Error : output, json);
+            }
             var reporter = new SyncProgress<(int Stage, double Fraction)>(p =>
             {
-                if (p.Stage != last)
-                {
-                    current?.Finish();
-                    last = p.Stage;
-                    current = ProgressLines.Start($"[{p.Stage + 1}/{names.Count}] {names[p.Stage]}", null, "", json ? Console.Error : output, json);
-                }
+                if (p.Stage < last) return; // a late report of a stage already announced as done
+                if (p.Stage != last) StartStage(p.Stage);
                 current!.Report(p.Fraction);
+                // a finished stage announces the next at once: a log shows which stage is running even if it reports nothing
+                if (p.Fraction >= 1 && p.Stage + 1 < names.Count) StartStage(p.Stage + 1);
             });
             var done = await Experiments.PaperInMiniature(options, reporter, cancel, rubricJudge);
             current?.Finish();
