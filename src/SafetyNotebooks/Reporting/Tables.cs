@@ -105,9 +105,19 @@ public static class Tables
         string s => Shorten(s, 160),
         System.Collections.ICollection c => $"[{c.Count} items]",
         System.Collections.IEnumerable => "[…]",
-        _ when IsRecordLike(value.GetType()) => Shorten(value.ToString() ?? "", 80),
+        _ when IsRecordLike(value.GetType()) => Shorten(Fields(value), 200),
         _ => Format(value),
     };
+
+    // a nested record's fields on one line, numbers rounded: "F1Macro = 0.2058, RecallAt1 = 0.9"
+    static string Fields(object record) =>
+        string.Join(", ", Properties(record.GetType()).Select(p => p.GetValue(record) switch
+        {
+            string v => $"{p.Name} = {Shorten(v, 40)}",
+            System.Collections.ICollection c => $"{p.Name} = [{c.Count} items]",
+            var v and not null when IsRecordLike(v.GetType()) => $"{p.Name} = {{…}}",
+            var v => $"{p.Name} = {Format(v)}",
+        }));
 
     static string Shorten(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
 }
