@@ -35,13 +35,14 @@ public static class ReproduceCommand
             var stages = new List<(string Stage, double Seconds, string Outputs, bool Ok)>();
             var sw = Stopwatch.StartNew();
             var ok = true;
-            object? miniature = null;
+            object? miniature = null, paper = null;
 
             if (parse.GetValue(profile) == "paper")
             {
                 var paperOptions = PaperProfile.Options(parse.GetValue(SeedOption), parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(SetOption) ?? []);
-                var paper = await PaperProfile.RunAsync(outDir, paperOptions, output, json, cancel);
-                stages.AddRange(paper);
+                var (paperStages, paperJson) = await PaperProfile.RunAsync(outDir, paperOptions, output, json, cancel);
+                stages.AddRange(paperStages);
+                paper = paperJson;
             }
             else
             {
@@ -68,7 +69,7 @@ public static class ReproduceCommand
             }
 
             // --json: one object; the miniature's summary holds the ASR table (pooled and by source, 95% CIs)
-            if (json) Cli.WriteJson(output, new { ok, stages = stages.Select(s => new { stage = s.Stage, seconds = Math.Round(s.Seconds, 2), outputs = s.Outputs, ok = s.Ok }), miniature });
+            if (json) Cli.WriteJson(output, new { ok, stages = stages.Select(s => new { stage = s.Stage, seconds = Math.Round(s.Seconds, 2), outputs = s.Outputs, ok = s.Ok }), miniature, paper });
             else
             {
                 var table = new Table().AddColumns("stage", "time", "outputs", "status");
