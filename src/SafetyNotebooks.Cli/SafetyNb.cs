@@ -46,6 +46,13 @@ public static class SafetyNb
             Error = stderr ?? Console.Error,
             EnableDefaultExceptionHandler = false,
         };
+        // "safetynb mix --help": the help option would print the root's help and exit 0; an unknown command is an error
+        if (parse.Errors.Count == 0 && parse.UnmatchedTokens.Count > 0)
+        {
+            config.Error.WriteLine($"error: unknown command or argument '{parse.UnmatchedTokens[0]}' for '{parse.CommandResult.Command.Name}'");
+            config.Error.WriteLine("Run 'safetynb --help' (or the command with --help) for usage.");
+            return ExitCodes.BadInput;
+        }
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors) config.Error.WriteLine($"error: {e.Message}");

@@ -128,9 +128,19 @@ public static class JudgedJson
     /// Reads judged records: <c>id</c> (string or number) and <c>harmful</c> (true, false, or null for an unparseable
     /// judgement) are required; <c>source</c> defaults to "all".
     /// </summary>
-    public static async Task<IReadOnlyList<AsrOutcome>> ReadAsync(string path, CancellationToken cancel = default)
+    public static Task<IReadOnlyList<AsrOutcome>> ReadAsync(string path, CancellationToken cancel = default) => ReadAsync(path, null, cancel);
+
+    /// <summary>
+    /// As <see cref="ReadAsync(string, CancellationToken)"/>, keeping only the records whose <c>system</c> field is
+    /// <paramref name="system"/> (null = all), for files that hold several systems' judgements (the miniature's judged.jsonl).
+    /// </summary>
+    public static async Task<IReadOnlyList<AsrOutcome>> ReadAsync(string path, string? system, CancellationToken cancel = default)
     {
-        var rows = await TableRows.ReadAsync(path, cancel);
+        var all = await TableRows.ReadAsync(path, cancel);
+        var systems = all.Select(r => r.OptionalString("system")).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var rows = system is null ? all : all.Where(r => r.OptionalString("system") == system).ToList();
+        if (system is not null && rows.Count == 0)
+            throw new BadInputException($"no records of this system (systems in {path}: {(systems.Count == 0 ? "none named" : string.Join(", ", systems))})", "--system", value: system);
         var outcomes = rows.Select(r =>
         {
             var id = r.RequiredString("id");
@@ -146,7 +156,10 @@ public static class JudgedJson
             return new AsrOutcome(id, r.OptionalString("source") ?? "all", harmful);
         }).ToList();
         var dup = outcomes.GroupBy(o => o.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (dup is not null) throw new BadInputException("duplicate id", path, "id", dup.Key);
+        if (dup is not null)
+            throw new BadInputException(system is null && systems.Count > 1
+                ? $"duplicate id: the file holds several systems ({string.Join(", ", systems)}); choose one with --system"
+                : "duplicate id", path, "id", dup.Key);
         if (outcomes.Count == 0) throw new BadInputException("no records", path);
         return outcomes;
     }

@@ -34,7 +34,7 @@ public static class NotebookHtml
                 sb.Append("<div class=\"cell md\">").Append(Markdig.Markdown.ToHtml(cell.Contents, Markdown)).Append("</div>");
                 continue;
             }
-            sb.Append("<div class=\"cell code\"><div class=\"label\">[").Append(index).Append("]</div><pre><code>")
+            sb.Append("<div class=\"cell code\"><div class=\"label\">In [").Append(cell.ExecutionOrder > 0 ? cell.ExecutionOrder.ToString() : " ").Append("]</div><pre><code>")
               .Append(WebUtility.HtmlEncode(cell.Contents)).Append("</code></pre>");
             foreach (var output in cell.Outputs) sb.Append(RenderOutput(output));
             sb.Append("</div>");
@@ -46,6 +46,8 @@ public static class NotebookHtml
     {
         TextElement t => $"<div class=\"out\"><pre>{WebUtility.HtmlEncode(t.Text)}</pre></div>",
         ErrorElement e => $"<div class=\"err\"><pre>{WebUtility.HtmlEncode($"{e.ErrorName}: {e.ErrorValue}")}</pre></div>",
+        ReturnValueElement r when r.Data.TryGetValue("text/html", out var html) => $"<div class=\"out\"><div class=\"label\">Out [{r.ExecutionOrder}]</div>{html}</div>",
+        ReturnValueElement r when r.Data.TryGetValue("text/plain", out var text) => $"<div class=\"out\"><div class=\"label\">Out [{r.ExecutionOrder}]</div><pre>{WebUtility.HtmlEncode(text?.ToString() ?? "")}</pre></div>",
         DisplayElement d when d.Data.TryGetValue("text/html", out var html) => $"<div class=\"out\">{html}</div>",
         DisplayElement d when d.Data.TryGetValue("image/png", out var png) => $"<div class=\"out\"><img src=\"data:image/png;base64,{png}\"></div>",
         DisplayElement d when d.Data.TryGetValue("text/plain", out var text) => $"<div class=\"out\"><pre>{WebUtility.HtmlEncode(text?.ToString() ?? "")}</pre></div>",

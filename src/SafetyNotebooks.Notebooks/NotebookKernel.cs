@@ -31,7 +31,7 @@ public static class NotebookKernel
                 k.AddAssemblyReferences(refs.SelectMany(r => r.AssemblyPaths));
                 await LoadExtensionsAsync(k, refs);
             });
-        // The toolkit is preloaded: cells can use it without #r (notebooks still #r the built library so they also open elsewhere).
+        // The toolkit is preloaded: cells use it without #r, so a notebook works wherever the kernel runs.
         csharp.AddAssemblyReferences(ToolkitAssemblies());
         var kernel = new CompositeKernel { csharp };
         kernel.DefaultKernelName = csharp.Name;
@@ -64,9 +64,34 @@ public static class NotebookKernel
     static void RegisterFormatters()
     {
         if (Interlocked.Exchange(ref _formattersRegistered, 1) == 1) return;
-        Formatter.Register<GenericChart>((chart, writer) => writer.Write(Charts.ToStandaloneHtml(chart)), HtmlFormatter.MimeType);
+        // charts are fragments: the host and the kernel add plotly.js once per notebook (PlotlyOnce)
+        Formatter.Register<GenericChart>((chart, writer) => writer.Write(Charts.ToFragment(chart)), HtmlFormatter.MimeType);
         Formatter.Register<Microsoft.Data.Analysis.DataFrame>((df, writer) => writer.Write(Tables.ToHtml(df)), HtmlFormatter.MimeType);
+        // numbers rounded to what they mean, in text and HTML
+        Formatter.Register<double>((d, writer) => writer.Write(Tables.Round(d)), PlainTextFormatter.MimeType);
+        Formatter.Register<double>((d, writer) => writer.Write(Tables.Round(d)), HtmlFormatter.MimeType);
+        Formatter.Register<float>((f, writer) => writer.Write(Tables.Round(f)), PlainTextFormatter.MimeType);
+        Formatter.Register<float>((f, writer) => writer.Write(Tables.Round(f)), HtmlFormatter.MimeType);
+        // lists of records as flat tables, one record as a field table; anything else keeps .NET Interactive's rendering
+        Formatter.Register(new HtmlFormatter<System.Collections.IEnumerable>((items, context) =>
+        {
+            context.Writer.Write(Tables.RecordElementType(items) is { } element ? Tables.RecordsToHtml(items, element) : PlainText(items));
+            return true;
+        }));
+        Formatter.Register(new HtmlFormatter<object>((value, context) =>
+        {
+            context.Writer.Write(IsRecord(value.GetType()) ? Tables.RecordToHtml(value) : PlainText(value));
+            return true;
+        }));
     }
+
+    // a registered HTML formatter that declines leaves the output empty, so other values are shown as their plain text
+    static string PlainText(object value) =>
+        "<pre>" + System.Net.WebUtility.HtmlEncode(value.ToDisplayString(PlainTextFormatter.MimeType)) + "</pre>";
+
+    // C# records (compiler-generated <Clone>$) and anonymous types; not every class with properties (kernels, streams…)
+    static bool IsRecord(Type t) =>
+        Tables.IsRecordLike(t) && (t.GetMethod("<Clone>$") is not null || t.Name.Contains("AnonymousType", StringComparison.Ordinal));
 
     // .NET Interactive loads <package>/interactive-extensions/dotnet/*.dll after #r "nuget:"; the public API has no loader.
     static async Task LoadExtensionsAsync(Kernel kernel, IReadOnlyList<ResolvedPackageReference> refs)

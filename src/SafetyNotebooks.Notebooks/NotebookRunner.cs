@@ -83,6 +83,7 @@ public static class NotebookRunner
         try
         {
             var index = 0;
+            var plotly = new PlotlyOnce();
             foreach (var cell in notebook.Document.Elements)
             {
                 index++;
@@ -90,8 +91,9 @@ public static class NotebookRunner
                 codeCells++;
                 if (failures.Count > 0 && !options.KeepGoing) continue;
                 cell.Outputs.Clear();
-                var failure = await RunCellAsync(kernel, cell, index, options.CellTimeout, log, cancel);
                 cellsRun++;
+                cell.ExecutionOrder = cellsRun;
+                var failure = await RunCellAsync(kernel, cell, index, cellsRun, plotly, options.CellTimeout, log, cancel);
                 if (failure is not null) failures.Add(failure);
             }
         }
@@ -113,7 +115,8 @@ public static class NotebookRunner
     static bool IsCode(InteractiveDocumentElement cell) =>
         cell.KernelName is null or "csharp" or "C#" or "c#" && !string.IsNullOrWhiteSpace(cell.Contents);
 
-    static async Task<CellFailure?> RunCellAsync(Kernel kernel, InteractiveDocumentElement cell, int index, TimeSpan? timeout, TextWriter? log, CancellationToken cancel)
+    static async Task<CellFailure?> RunCellAsync(Kernel kernel, InteractiveDocumentElement cell, int index, int executionCount, PlotlyOnce plotly,
+        TimeSpan? timeout, TextWriter? log, CancellationToken cancel)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var submit = new SubmitCode(cell.Contents, "csharp");
@@ -144,8 +147,13 @@ public static class NotebookRunner
                     break;
                 case ErrorProduced:
                     break; // reported through CommandFailed
+                case ReturnValueProduced r: // the value of the cell's last expression: Jupyter's execute_result, with its count
+                    var value = new ReturnValueElement { ExecutionOrder = executionCount };
+                    foreach (var (mime, data) in Bundle(r, plotly)) value.Data[mime] = data;
+                    cell.Outputs.Add(value);
+                    break;
                 case DisplayEvent d:
-                    cell.Outputs.Add(new DisplayElement(d.FormattedValues.ToDictionary(f => f.MimeType, f => (object)f.Value)));
+                    cell.Outputs.Add(new DisplayElement(Bundle(d, plotly)));
                     break;
                 case CommandFailed f:
                     var message = f.Exception is { } ex ? $"{ex.GetType().Name}: {ex.Message}" : f.Message;
@@ -157,6 +165,11 @@ public static class NotebookRunner
         }
         return failure;
     }
+
+    // one entry per mime type; the session's first chart carries plotly.js
+    static Dictionary<string, object> Bundle(DisplayEvent d, PlotlyOnce plotly) =>
+        d.FormattedValues.GroupBy(f => f.MimeType).ToDictionary(g => g.Key,
+            g => (object)(g.Key == "text/html" ? plotly.Apply(g.First().Value) : g.First().Value));
 
     /// <summary>The one-line summary printed per notebook.</summary>
     public static string Summary(NotebookRunResult r) =>

@@ -49,10 +49,11 @@ public static class EvalCommands
     static Command AsrCommand()
     {
         var input = new Option<string>("--input") { Description = "Judged prompts: JSONL with id, source and harmful (true, false, or null when unparseable)", Required = true };
-        var command = new Command("asr", "Attack success rate, pooled and per source, with 95% bootstrap confidence intervals") { input, SeedOption, ResamplesOption, Cli.JsonOption };
+        var system = new Option<string?>("--system") { Description = "Keep only records whose system field is this (files such as the miniature's judged.jsonl hold several systems)" };
+        var command = new Command("asr", "Attack success rate, pooled and per source, with 95% bootstrap confidence intervals") { input, system, SeedOption, ResamplesOption, Cli.JsonOption };
         command.SetHandler(async (parse, output, cancel) =>
         {
-            var outcomes = await JudgedJson.ReadAsync(Existing(parse.GetValue(input)!, "--input"), cancel);
+            var outcomes = await JudgedJson.ReadAsync(Existing(parse.GetValue(input)!, "--input"), parse.GetValue(system), cancel);
             var report = Asr.Compute(outcomes, parse.GetValue(SeedOption), Resamples(parse));
             if (parse.GetValue(Cli.JsonOption)) output.WriteLine(AsrJson.ToJson(report).ToJsonString());
             else WriteReport(output, report);
@@ -96,17 +97,17 @@ public static class EvalCommands
     static Command AttackCommand()
     {
         var prompts = new Option<string>("--prompts") { Description = "jb-completions (Parquet/JSONL/JSON with original_behavior, completion_behavior, source_dataset), a behaviour list (CSV/JSON/JSONL/Parquet), or 'hub' for locuslab/jb-completions in the Hugging Face cache", Required = true };
-        var format = new Option<string>("--format") { Description = "jb (base-model protocol: prompt = completion_behavior, judged against original_behavior) or behaviors (default: jb for 'hub' and files with completion_behavior)" };
+        var format = new Option<string>("--format") { Description = "jb (base-model protocol: prompt = completion_behavior, judged against original_behavior) or behaviors [default: jb for 'hub' and files with completion_behavior]" };
         var model = new Option<string?>("--model") { Description = "Model folder (config.json, model.safetensors, tokenizer.json)" };
         var strategy = new Option<string>("--strategy") { Description = "Decoding: greedy, sample, beam, safe-beam", DefaultValueFactory = _ => "greedy" };
         var generations = new Option<string?>("--generations") { Description = "Judge existing generations instead of generating: JSONL with id and generation" };
-        var maxNewTokens = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 256 };
+        var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "New tokens generated per prompt", DefaultValueFactory = _ => 256 };
         var judge = new Option<string>("--judge") { Description = "heuristic (refusal phrases), classifier (safety classifier score ≥ --threshold) or llm (HarmBench-style yes/no via an OpenAI-compatible endpoint)", DefaultValueFactory = _ => "heuristic" };
         var classifier = new Option<string?>("--classifier") { Description = "Safety classifier folder for --judge classifier" };
         var threshold = new Option<double>("--threshold") { Description = "Classifier score (0–5) from which a generation counts as harmful", DefaultValueFactory = _ => 4 };
-        var endpoint = new Option<string?>("--judge-endpoint") { Description = $"OpenAI-compatible endpoint for --judge llm (default: {LlmEndpoint.EndpointVariable})" };
-        var judgeModel = new Option<string?>("--judge-model") { Description = $"Judge model name (default: {LlmEndpoint.ModelVariable}); the key comes from {LlmEndpoint.KeyVariable} or OPENAI_API_KEY" };
-        var tagId = new Option<int?>("--tag-id") { Description = "Safe Beam: the harmfulness tag's token id (default: the tokenizer's <potentially_unsafe_content>)" };
+        var endpoint = new Option<string?>("--judge-endpoint") { Description = $"OpenAI-compatible endpoint for --judge llm [default: {LlmEndpoint.EndpointVariable}]" };
+        var judgeModel = new Option<string?>("--judge-model") { Description = $"Judge model name [default: {LlmEndpoint.ModelVariable}]; the key comes from {LlmEndpoint.KeyVariable} or OPENAI_API_KEY" };
+        var tagId = new Option<int?>("--tag-id") { Description = "Safe Beam: the harmfulness tag's token id [default: the tokenizer's <potentially_unsafe_content>]" };
         var outputDir = new Option<string>("--output") { Description = "Folder for generations.jsonl, judgements.jsonl, summary.json (a killed run resumes)", Required = true };
         var command = new Command("attack", "Generate completions for harmful prompts, judge them, and report ASR with confidence intervals")
             { prompts, format, model, strategy, generations, maxNewTokens, tagId, judge, classifier, threshold, endpoint, judgeModel, outputDir, SeedOption, ResamplesOption, InfoCommands.DeviceOption, Cli.JsonOption };
@@ -199,7 +200,7 @@ public static class EvalCommands
         var task = new Option<string>("--task") { Description = "Task file: JSONL items (context + choices + gold), or a benchmark file with --benchmark", Required = true };
         var benchmark = new Option<string?>("--benchmark") { Description = "Read --task in a Hugging Face layout: arc, piqa, openbookqa, winogrande (Parquet/JSONL)" };
         var shots = new Option<int>("--shots") { Description = "Few-shot examples per prompt (seeded selection)", DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
+        var batch = new Option<int>("--batch-size") { Description = "Scored sequences per forward pass", DefaultValueFactory = _ => 8 };
         var command = new Command("mc", "lm-evaluation-harness-style multiple choice: acc and acc_norm (per byte) with 95% bootstrap CIs")
             { model, task, benchmark, shots, batch, SeedOption, ResamplesOption, InfoCommands.DeviceOption, Cli.JsonOption };
         command.SetHandler(async (parse, output, cancel) =>
@@ -241,8 +242,8 @@ public static class EvalCommands
     /// <summary><c>safetynb experiment evaluation</c> (notebook 07).</summary>
     public static Command EvaluationExperiment()
     {
-        var documents = new Option<int>("--documents") { DefaultValueFactory = _ => 200 };
-        var prompts = new Option<int>("--prompts") { DefaultValueFactory = _ => 40 };
+        var documents = new Option<int>("--documents") { Description = "Toy documents each toy model is pretrained on", DefaultValueFactory = _ => 200 };
+        var prompts = new Option<int>("--prompts") { Description = "Toy jb prompts attacked per system", DefaultValueFactory = _ => 40 };
         var output = new Option<string?>("--output") { Description = "Folder for asr.html (chart) and benchmarks.html (table)" };
         var command = new Command("evaluation", "Toy-world safety evaluation: ASR by pretraining data with CIs, paired comparison, toy benchmark table (notebook 07)")
             { documents, prompts, output, SeedOption, Cli.JsonOption };

@@ -24,7 +24,7 @@ public static class ExperimentCommands
     static Command Quickstart()
     {
         var steps = new Option<int>("--steps") { Description = "AdamW steps of the line fit", DefaultValueFactory = _ => 30 };
-        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of every random choice", DefaultValueFactory = _ => 0 };
         var command = new Command("quickstart", "Check the stack: version, device, a tensor op, an AdamW fit (notebook 00)") { steps, seed, InfoCommands.DeviceOption, Cli.JsonOption };
         command.SetHandler((parse, output) =>
         {
@@ -43,8 +43,8 @@ public static class ExperimentCommands
     static Command ToyPretraining()
     {
         var steps = new Option<int>("--steps") { Description = "Optimizer steps of each run", DefaultValueFactory = _ => new Experiments.ToyPretrainingOptions().Steps };
-        var documents = new Option<int>("--documents") { DefaultValueFactory = _ => new Experiments.ToyPretrainingOptions().Documents };
-        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var documents = new Option<int>("--documents") { Description = "Toy documents in each run's corpus", DefaultValueFactory = _ => new Experiments.ToyPretrainingOptions().Documents };
+        var seed = new Option<long>("--seed") { Description = "Seed of every random choice", DefaultValueFactory = _ => 0 };
         var chart = new Option<string?>("--chart") { Description = "Write the loss curves as a self-contained HTML file" };
         var command = new Command("toy-pretraining", "Pretrain a tiny Llama on raw vs tag-annotated toy text and compare the losses (notebook 05)")
             { steps, documents, seed, chart, InfoCommands.DeviceOption, Cli.JsonOption };
@@ -66,12 +66,12 @@ public static class ExperimentCommands
 
     static Command SafeBeamSearch()
     {
-        var model = new Option<string>("--model") { Description = "Model folder (default: the llama-a test fixture)", DefaultValueFactory = _ => Path.Combine("tests", "SafetyNotebooks.Tests", "fixtures", "llama-a") };
-        var ids = new Option<string[]>("--ids") { Description = "A prompt as comma-separated token ids (repeatable)", DefaultValueFactory = _ => ["1,17,42,99,5", "3,250,7,7,7,400,12,81"] };
-        var tagId = new Option<int?>("--tag-id") { Description = "Harmfulness tag id (default: the last id of the vocabulary)" };
-        var beams = new Option<int>("--beams") { DefaultValueFactory = _ => 4 };
-        var candidates = new Option<int>("--candidates") { DefaultValueFactory = _ => 8 };
-        var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 12 };
+        var model = new Option<string?>("--model") { Description = "Model folder [default: a random toy Llama (Experiments.ToyLlama) made in a temporary folder]" };
+        var ids = new Option<string[]>("--ids") { Description = "A prompt as comma-separated token ids (repeatable)", DefaultValueFactory = _ => ["1,17,42,99,5", "3,250,7,7,7,40,12,81"] };
+        var tagId = new Option<int?>("--tag-id") { Description = "Harmfulness tag id [default: the last id of the vocabulary]" };
+        var beams = new Option<int>("--beams") { Description = "Beams k of both decoders", DefaultValueFactory = _ => 4 };
+        var candidates = new Option<int>("--candidates") { Description = "Safe Beam candidates per beam n", DefaultValueFactory = _ => 8 };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "New tokens per prompt", DefaultValueFactory = _ => 12 };
         var command = new Command("safe-beam-search", "Plain beam search vs Safe Beam Search: continuations, tag probabilities, cost (notebook 06)")
         {
             model, ids, tagId, beams, candidates, maxNew, InfoCommands.DeviceOption, Cli.JsonOption,
@@ -79,7 +79,8 @@ public static class ExperimentCommands
         command.SetHandler((parse, output) =>
         {
             var prompts = parse.GetValue(ids)!.Select(t => (IReadOnlyList<int>)Cli.ParseIds(t, "--ids").Select(i => (int)i).ToArray()).ToArray();
-            var r = Experiments.SafeBeamSearch(new Experiments.SafeBeamSearchOptions(parse.GetValue(model)!, prompts, null, parse.GetValue(tagId),
+            var modelDir = parse.GetValue(model) ?? Experiments.ToyLlama(Path.Combine(Path.GetTempPath(), $"safetynb-toy-llama-{Environment.ProcessId}"));
+            var r = Experiments.SafeBeamSearch(new Experiments.SafeBeamSearchOptions(modelDir, prompts, null, parse.GetValue(tagId),
                 parse.GetValue(beams), parse.GetValue(candidates), parse.GetValue(maxNew), Device: parse.GetValue(InfoCommands.DeviceOption)));
             if (parse.GetValue(Cli.JsonOption))
                 Cli.WriteJson(output, new

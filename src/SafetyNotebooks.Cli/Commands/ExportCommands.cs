@@ -21,7 +21,7 @@ public static class ExportCommands
         var tokenizer = new Option<string>("--tokenizer") { Description = "Folder with tokenizer.json (+ tokenizer_config.json for EOS)", Required = true };
         var output = new Option<string>("--output") { Description = "Output folder (empty or new)", Required = true };
         var chunkBytes = new Option<long>("--chunk-bytes") { Description = "Target chunk size in bytes (LitGPT: 50MB = 50000000)", DefaultValueFactory = _ => LitDataFormat.DefaultChunkBytes };
-        var eos = new Option<bool>("--eos") { Description = "Append EOS after each document (default true; --eos false to disable)", DefaultValueFactory = _ => true };
+        var eos = new Option<bool>("--eos") { Description = "Append EOS after each document (--eos false to disable)", DefaultValueFactory = _ => true };
         var tag = new Option<string>("--tag") { Description = "Harmfulness tag added as one special token", DefaultValueFactory = _ => ByteLevelTokenizer.HarmfulnessTag };
         var threads = new Option<int>("--threads") { Description = "Tokenizer threads (output is identical for any count)", DefaultValueFactory = _ => 1 };
         var command = new Command("litdata", "Tokenize documents into LitData's optimized format (chunk-0-{i}.bin + index.json)") { input, tokenizer, output, chunkBytes, eos, tag, threads, Cli.JsonOption };

@@ -20,16 +20,16 @@ public static class GenerateCommands
         strategy.AcceptOnlyFromAmong("greedy", "sample", "beam", "safe-beam");
         var maxNew = new Option<int>("--max-new-tokens") { Description = "New tokens at most", DefaultValueFactory = _ => 32 };
         var beams = new Option<int?>("--beams") { Description = "Beams k (beam, safe-beam; default 4)" };
-        var candidates = new Option<int?>("--candidates") { Description = "Safe Beam candidates per beam n (default 2k)" };
-        var discard = new Option<double?>("--discard") { Description = "Safe Beam: share of pooled candidates dropped as riskiest (default 0.5)" };
-        var tagId = new Option<int?>("--tag-id") { Description = "Safe Beam: the harmfulness tag's token id" };
-        var tag = new Option<string?>("--tag") { Description = "Safe Beam: the harmfulness tag as a token string, e.g. '<potentially unsafe content>'" };
-        var lengthPenalty = new Option<double?>("--length-penalty") { Description = "Finished beams rank by logprob / length^X (default: beam 1.0, safe-beam 0.0)" };
-        var eos = new Option<string?>("--eos-id") { Description = "End-of-sequence id, or 'none' (default: the folder's generation_config.json)" };
-        var seed = new Option<long?>("--seed") { Description = "Sampling seed (default 0)" };
-        var temperature = new Option<double?>("--temperature") { Description = "Sampling temperature (default 1.0)" };
-        var topK = new Option<int?>("--top-k") { Description = "Sampling top-k (default 50; 0 = off)" };
-        var topP = new Option<double?>("--top-p") { Description = "Sampling top-p (default 1.0)" };
+        var candidates = new Option<int?>("--candidates") { Description = "Safe Beam candidates per beam n [default: 2k]" };
+        var discard = new Option<double?>("--discard") { Description = "Safe Beam: share of pooled candidates dropped as riskiest [default: 0.5]" };
+        var tagId = new Option<int?>("--tag-id") { Description = "Safe Beam: the harmfulness tag's token id [default: the tokenizer's <potentially_unsafe_content> token]" };
+        var tag = new Option<string?>("--tag") { Description = "Safe Beam: the harmfulness tag as a token string, e.g. '<potentially_unsafe_content>'" };
+        var lengthPenalty = new Option<double?>("--length-penalty") { Description = "Finished beams rank by logprob / length^X [default: beam 1.0, safe-beam 0.0]" };
+        var eos = new Option<string?>("--eos-id") { Description = "End-of-sequence id, or 'none' [default: the folder's generation_config.json]" };
+        var seed = new Option<long?>("--seed") { Description = "Sampling seed [default: 0]" };
+        var temperature = new Option<double?>("--temperature") { Description = "Sampling temperature [default: 1.0]" };
+        var topK = new Option<int?>("--top-k") { Description = "Sampling top-k [default: 50; 0 = off]" };
+        var topP = new Option<double?>("--top-p") { Description = "Sampling top-p [default: 1.0]" };
         var shortCircuit = new Option<bool>("--short-circuit") { Description = "Safe Beam: the tag may be chosen; a beam that chooses it ends" };
         var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable; needs the tokenizer)", AllowMultipleArgumentsPerToken = false };
         var command = new Command("generate", "Generate from a local model: greedy, sampling, beam search or Safe Beam Search (Algorithm 2)")
@@ -61,8 +61,6 @@ public static class GenerateCommands
                 throw new BadInputException("give exactly one of --ids and --prompt", "generate");
             if (parse.GetValue(tagId) is not null && parse.GetValue(tag) is not null)
                 throw new BadInputException("give at most one of --tag-id and --tag", "generate");
-            if (kind == "safe-beam" && parse.GetValue(tagId) is null && parse.GetValue(tag) is null)
-                throw new BadInputException("Safe Beam Search needs the harmfulness tag: --tag-id ID or --tag STRING", "--strategy", value: kind);
             var eosText = parse.GetValue(eos);
             int[]? eosIds = eosText is null ? null
                 : eosText.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? []
@@ -81,7 +79,11 @@ public static class GenerateCommands
             var tagToken = parse.GetValue(tagId) ?? (parse.GetValue(tag) is { } tagText
                 ? (tokenizer ?? throw new BadInputException(Needs("--tag"), "--tag")).TokenToId(tagText)
                   ?? throw new BadInputException("not a token of the model's vocabulary", "--tag", value: tagText)
-                : 0);
+                : kind == "safe-beam"
+                    // like serve and eval: the tag the model's tokenizer defines
+                    ? Serving.LocalModelChatClient.TagFromTokenizer(local)
+                      ?? throw new BadInputException($"Safe Beam Search needs the harmfulness tag: the model's tokenizer has no {Tokenization.ByteLevelTokenizer.HarmfulnessTag} token; give --tag-id ID or --tag STRING", "--strategy", value: kind)
+                    : 0);
             var stops = parse.GetValue(stop) ?? [];
             var stopping = new Stopping(parse.GetValue(maxNew), eosIds ?? local.EosTokenIds,
                 stops.Length == 0 ? null : new StopStrings(tokenizer ?? throw new BadInputException(Needs("--stop"), "--stop"), stops));

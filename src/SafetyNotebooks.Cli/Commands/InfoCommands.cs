@@ -4,7 +4,7 @@ namespace SafetyNotebooks.Cli.Commands;
 
 public static class InfoCommands
 {
-    public static readonly Option<string?> DeviceOption = new("--device") { Description = "cpu, cuda or auto (default: SAFETYNB_DEVICE, else CUDA when available)" };
+    public static readonly Option<string?> DeviceOption = new("--device") { Description = "cpu, cuda or auto [default: SAFETYNB_DEVICE, else CUDA when available]" };
 
     /// <summary><c>safetynb device [--device D] [--json]</c>: which TorchSharp device a run would use.</summary>
     public static Command Device()

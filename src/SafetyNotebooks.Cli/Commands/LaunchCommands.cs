@@ -107,12 +107,12 @@ public static class LaunchCommands
         return command;
     }
 
-    static readonly Option<string?> JobOption = new("--job") { Description = "SLURM job id (default: the plan's newest submission)" };
+    static readonly Option<string?> JobOption = new("--job") { Description = "SLURM job id [default: the plan's newest submission]" };
 
     static Command Status()
     {
         var dir = Opt<string>("--out", "plan folder (or LitGPT out_dir) to read logs from", required: true);
-        var html = Opt<string?>("--html", "chart file to write (default: OUT/status.html)");
+        var html = Opt<string?>("--html", "chart file to write [default: OUT/status.html]");
         var tail = Opt("--log-lines", "lines of the job's log shown when it failed", 20);
         var command = new Command("status", "The job's SLURM state (failed jobs exit 1 with their reason and log), then LitGPT's loss and throughput")
         {
@@ -137,7 +137,7 @@ public static class LaunchCommands
             if (status.Points.Count > 0)
             {
                 chartPath = parse.GetValue(html) ?? Path.Combine(root, "status.html");
-                var page = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>training status</title><script>" + Charts.PlotlyJs() + "</script></head><body>" +
+                var page = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>training status</title>" + Charts.PlotlyJsScript() + "</head><body>" +
                            Charts.ToFragment(LossChart.Of(status)) + Charts.ToFragment(LossChart.Throughput(status)) + "</body></html>";
                 AtomicFile.WriteAllText(chartPath, page);
             }
@@ -193,7 +193,7 @@ public static class LaunchCommands
     {
         var mfu = Opt("--mfu", "assumed model FLOPs utilisation", 0.4);
         var gpu = Opt("--gpu", "h100 | h200 | a100", "h100");
-        var outDir = Opt<string?>("--out", "plan folder (default: a fresh temporary folder)");
+        var outDir = Opt<string?>("--out", "plan folder [default: a fresh temporary folder]");
         var command = new Command("pretraining", "The paper's pretraining run planned for LitGPT on 4 × 8 GPUs: compute, config, SLURM script (notebook 05)") { mfu, gpu, outDir, Cli.JsonOption };
         command.SetHandler((parse, output) =>
         {

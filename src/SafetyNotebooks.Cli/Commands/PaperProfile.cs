@@ -6,13 +6,15 @@ namespace SafetyNotebooks.Cli.Commands;
 /// <summary>The <c>reproduce --profile paper</c> stages: artifact inventory, launch plan, what the cache allows to run, next steps.</summary>
 public static class PaperProfile
 {
-    public static async Task<List<(string Stage, double Seconds, string Outputs, bool Ok)>> RunAsync(string outDir, PaperProfileOptions options, TextWriter output, bool json, CancellationToken cancel)
+    /// <summary>Runs the paper profile: prints its findings (text), or returns them as <c>Json</c> for reproduce's one JSON document.</summary>
+    public static async Task<(List<(string Stage, double Seconds, string Outputs, bool Ok)> Stages, object? Json)> RunAsync(string outDir, PaperProfileOptions options, TextWriter output, bool json, CancellationToken cancel)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var r = await Progress.RunAsync("paper profile", json, output, (IProgress<double> p) =>
             Experiments.PaperProfileAsync(outDir, options, progress: new SyncProgress<(string Stage, double Fraction)>(s => p.Report(s.Fraction)), ct: cancel));
+        object? summary = null;
         if (json)
-            Cli.WriteJson(output, new
+            summary = new
             {
                 artifacts = r.Artifacts, plan = r.PlanDirectory, next_steps = r.NextSteps,
                 attack = r.Attack is { } a ? new
@@ -22,7 +24,7 @@ public static class PaperProfile
                     mcnemar = a.Paired is { } m ? new { only_beam = m.OnlyFirst, only_safe_beam = m.OnlySecond, exact_p = m.ExactP } : null,
                 } : null,
                 classifier = r.Classifier is { } c ? new { label_column = c.LabelColumn, documents = c.Documents, f1_macro = c.Metrics.F1Macro, recall_at_1 = c.Metrics.RecallAt1, recall_at_3 = c.Metrics.RecallAt3, output = c.OutputPath } : null,
-            });
+            };
         else
         {
             output.WriteLine("Released artifacts in the Hugging Face cache:");
@@ -44,7 +46,7 @@ public static class PaperProfile
             stages.Add(($"released classifier on {scored.Documents} annotated documents", 0, scored.OutputPath, true));
         if (r.Attack is { } run)
             stages.Add(($"attack {run.Model}: {string.Join(" vs ", run.Systems.Select(s => s.System))}", 0, Path.GetDirectoryName(run.Systems[0].OutputDir)!, true));
-        return stages;
+        return (stages, summary);
     }
 
     /// <summary>The paper profile's options from the command line: <c>--set</c> names any <see cref="PaperProfileOptions"/> property in snake_case.</summary>

@@ -14,10 +14,10 @@ namespace SafetyNotebooks.Cli.Commands;
 /// </summary>
 public static class ReproduceCommand
 {
-    public static readonly Option<int?> SeedOption = new("--seed") { Description = "Seed of every random choice (default 0)" };
+    public static readonly Option<int?> SeedOption = new("--seed") { Description = "Seed of every random choice [default: 0]" };
     public static readonly Option<bool> QuickOption = new("--quick") { Description = "A seconds-long smoke version of the miniature (too small to show the effects)" };
-    public static readonly Option<string?> RubricEndpointOption = new("--llm-endpoint") { Description = $"OpenAI-compatible endpoint of an LLM rubric judge; its scores join the classifier's in the paper's max-ensemble (default: {LlmEndpoint.EndpointVariable}, unset = classifier only)" };
-    public static readonly Option<string?> RubricModelOption = new("--llm-model") { Description = $"Model name of the rubric judge (default: {LlmEndpoint.ModelVariable}); the key comes from {LlmEndpoint.KeyVariable} or OPENAI_API_KEY" };
+    public static readonly Option<string?> RubricEndpointOption = new("--llm-endpoint") { Description = $"OpenAI-compatible endpoint of an LLM rubric judge; its scores join the classifier's in the paper's max-ensemble [default: {LlmEndpoint.EndpointVariable}, unset = classifier only]" };
+    public static readonly Option<string?> RubricModelOption = new("--llm-model") { Description = $"Model name of the rubric judge [default: {LlmEndpoint.ModelVariable}]; the key comes from {LlmEndpoint.KeyVariable} or OPENAI_API_KEY" };
     public static readonly Option<string[]> SetOption = new("--set") { Description = "Override a size, repeatable: the miniature's (--set train_steps=200 --set prompts=96; names of MiniatureOptions in snake_case) or, with --profile paper, attack_prompts, max_new_tokens, beams, candidates, judge_threshold, scored_documents, run=false" };
 
     public static Command Build()
@@ -35,12 +35,14 @@ public static class ReproduceCommand
             var stages = new List<(string Stage, double Seconds, string Outputs, bool Ok)>();
             var sw = Stopwatch.StartNew();
             var ok = true;
+            object? miniature = null, paper = null;
 
             if (parse.GetValue(profile) == "paper")
             {
                 var paperOptions = PaperProfile.Options(parse.GetValue(SeedOption), parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(SetOption) ?? []);
-                var paper = await PaperProfile.RunAsync(outDir, paperOptions, output, json, cancel);
-                stages.AddRange(paper);
+                var (paperStages, paperJson) = await PaperProfile.RunAsync(outDir, paperOptions, output, json, cancel);
+                stages.AddRange(paperStages);
+                paper = paperJson;
             }
             else
             {
@@ -50,6 +52,7 @@ public static class ReproduceCommand
                 var result = await RunMiniatureAsync(options, json, output, cancel, RubricJudge(parse, output, json));
                 foreach (var (stage, seconds) in result.Timings) stages.Add((stage, seconds, options.WorkDir, true));
                 stages.Add(("report.html", 0, options.ReportPath, true));
+                miniature = Experiments.Summary(result);
                 if (!json)
                 {
                     WriteAsr(result, output);
@@ -65,7 +68,8 @@ public static class ReproduceCommand
                 stages.Add(($"notebooks ({results.Count(r => r.Succeeded)}/{results.Count} ok)", sw.Elapsed.TotalSeconds, nbDir, ok));
             }
 
-            if (json) Cli.WriteJson(output, stages.Select(s => new { stage = s.Stage, seconds = Math.Round(s.Seconds, 2), outputs = s.Outputs, ok = s.Ok }));
+            // --json: one object; the miniature's summary holds the ASR table (pooled and by source, 95% CIs)
+            if (json) Cli.WriteJson(output, new { ok, stages = stages.Select(s => new { stage = s.Stage, seconds = Math.Round(s.Seconds, 2), outputs = s.Outputs, ok = s.Ok }), miniature, paper });
             else
             {
                 var table = new Table().AddColumns("stage", "time", "outputs", "status");
@@ -106,18 +110,31 @@ public static class ReproduceCommand
         var names = Experiments.MiniatureStageNames;
         if (!Progress.Interactive(json))
         {
+            // one line series per stage: "[5/8] pretrain standard: 40%, 1.2 %/s, elapsed 31s, ETA 46s"
+            ProgressLines? current = null;
             var last = -1;
+            StartStage(0);
+            void StartStage(int stage)
+            {
+                current?.Finish();
+                last = stage;
+                current = ProgressLines.Start($"[{stage + 1}/{names.Count}] {names[stage]}", null, "", json ? Console.Error : output, json);
+            }
             var reporter = new SyncProgress<(int Stage, double Fraction)>(p =>
             {
-                if (json || p.Stage == last) return;
-                last = p.Stage;
-                output.WriteLine($"[{p.Stage + 1}/{names.Count}] {names[p.Stage]}…");
+                if (p.Stage < last) return; // a late report of a stage already announced as done
+                if (p.Stage != last) StartStage(p.Stage);
+                current!.Report(p.Fraction);
+                // a finished stage announces the next at once: a log shows which stage is running even if it reports nothing
+                if (p.Fraction >= 1 && p.Stage + 1 < names.Count) StartStage(p.Stage + 1);
             });
-            return await Experiments.PaperInMiniature(options, reporter, cancel, rubricJudge);
+            var done = await Experiments.PaperInMiniature(options, reporter, cancel, rubricJudge);
+            current?.Finish();
+            return done;
         }
         MiniatureResult result = null!;
         await AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .StartAsync(async ctx =>
             {
                 var tasks = names.Select(n => ctx.AddTask(Markup.Escape(n), autoStart: false, maxValue: 1.0)).ToList();

@@ -78,11 +78,11 @@ public static class ScoringCommands
         var input = new Option<string>("--input") { Description = "A Parquet file or a folder of them (id and text columns)", Required = true };
         var output = new Option<string>("--output") { Description = "Output folder (same file names, plus safety_score, safety_score_source, safety_reason)", Required = true };
         var classifier = new Option<string?>("--classifier") { Description = "Classifier folder (config.json, model.safetensors, tokenizer.json)" };
-        var endpoint = new Option<string?>("--llm-endpoint") { Description = $"OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: {LlmEndpoint.EndpointVariable})" };
-        var model = new Option<string?>("--llm-model") { Description = $"Judge model name (default: {LlmEndpoint.ModelVariable})" };
+        var endpoint = new Option<string?>("--llm-endpoint") { Description = $"OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 [default: {LlmEndpoint.EndpointVariable}]" };
+        var model = new Option<string?>("--llm-model") { Description = $"Judge model name [default: {LlmEndpoint.ModelVariable}]" };
         var concurrency = new Option<int>("--llm-concurrency") { Description = "Judge requests in flight", DefaultValueFactory = _ => 8 };
         var ensemble = new Option<string>("--ensemble") { Description = "How to combine classifier and judge (the paper: max)", DefaultValueFactory = _ => "max" };
-        var maxLength = new Option<int?>("--max-length") { Description = "Classifier chunk length in tokens (default: the model's maximum)" };
+        var maxLength = new Option<int?>("--max-length") { Description = "Classifier chunk length in tokens [default: the model's maximum]" };
         var shardIndex = new Option<int>("--shard-index") { Description = "This worker's index (e.g. SLURM_ARRAY_TASK_ID)", DefaultValueFactory = _ => 0 };
         var numShards = new Option<int>("--num-shards") { Description = "Number of workers sharing the input files", DefaultValueFactory = _ => 1 };
         var command = new Command("score", "Add 0–5 safety scores to documents with the classifier, an LLM judge, or both (max)")
@@ -125,7 +125,7 @@ public static class ScoringCommands
 
     static Command Train()
     {
-        var config = new Option<string>("--config") { Description = "Training configuration (YAML; see README 'Safety scoring')", Required = true };
+        var config = new Option<string>("--config") { Description = "Training configuration (YAML: train, eval, output, checkpoints, recipe lp-ft|small-model|toy, init_from, lambda, seed, max_length, epochs, device; README 'Safety scoring' → 'Training' has an example)", Required = true };
         var command = new Command("train", "Train a 0–5 safety classifier (LP-FT, small-model or toy recipe); resumes from its checkpoints") { config, Cli.JsonOption };
         command.SetHandler(async (parse, output, cancel) =>
         {
@@ -177,7 +177,7 @@ public static class ScoringCommands
     public static Command DataReportCardExperiment()
     {
         var documents = new Option<int>("--documents") { Description = "Toy documents", DefaultValueFactory = _ => 2000 };
-        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the toy corpus and of training", DefaultValueFactory = _ => 0 };
         var command = new Command("data-report-card", "Score histogram and harmful-query frequencies of a toy corpus (notebook 01)") { documents, seed, Cli.JsonOption };
         command.SetHandler((parse, output) =>
         {
@@ -199,11 +199,11 @@ public static class ScoringCommands
     public static Command SafetyClassifierExperiment()
     {
         var defaults = new Experiments.SafetyClassifierOptions();
-        var train = new Option<int>("--train-documents") { DefaultValueFactory = _ => defaults.TrainDocuments };
-        var heldOut = new Option<int>("--held-out-documents") { DefaultValueFactory = _ => defaults.HeldOutDocuments };
+        var train = new Option<int>("--train-documents") { Description = "Toy documents to train on", DefaultValueFactory = _ => defaults.TrainDocuments };
+        var heldOut = new Option<int>("--held-out-documents") { Description = "Toy documents held out for the metrics", DefaultValueFactory = _ => defaults.HeldOutDocuments };
         var epochs = new Option<int>("--epochs") { Description = "Full fine-tuning epochs", DefaultValueFactory = _ => defaults.Epochs };
         var lambda = new Option<double>("--lambda") { Description = "Loss weight of score > 0 examples", DefaultValueFactory = _ => defaults.Lambda };
-        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the toy corpus and of training", DefaultValueFactory = _ => 0 };
         var save = new Option<string?>("--save") { Description = "Folder to save the trained classifier to" };
         var command = new Command("safety-classifier", "Train and evaluate the toy safety classifier (notebook 02)") { train, heldOut, epochs, lambda, seed, save, InfoCommands.DeviceOption, Cli.JsonOption };
         command.SetHandler((parse, output) =>

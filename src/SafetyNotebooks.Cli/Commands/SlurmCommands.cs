@@ -40,12 +40,12 @@ public static class SlurmCommands
         var shards = new Option<int>("--shards") { Description = "array tasks, one shard of the input files each", DefaultValueFactory = _ => 1 };
         var throttle = new Option<int?>("--throttle") { Description = "at most this many tasks running at once (%K)" };
         var time = new Option<string>("--time") { Description = "time limit per task (D-HH:MM:SS, HH:MM:SS, MM:SS or minutes)", DefaultValueFactory = _ => "04:00:00" };
-        var mem = new Option<string?>("--mem") { Description = "memory per task, e.g. 8G (default: the partition's)" };
+        var mem = new Option<string?>("--mem") { Description = "memory per task, e.g. 8G [default: the partition's]" };
         var cpus = new Option<int>("--cpus-per-task") { Description = "CPUs per task (pass the stage its --threads to match)", DefaultValueFactory = _ => 1 };
         var partition = new Option<string?>("--partition") { Description = "SLURM partition" };
         var account = new Option<string?>("--account") { Description = "SLURM account" };
-        var jobName = new Option<string?>("--job-name") { Description = "SLURM job name (default: safetynb-STAGE)" };
-        var outDir = new Option<string?>("--out") { Description = "folder for STAGE.sbatch and logs/ (default: slurm/STAGE)" };
+        var jobName = new Option<string?>("--job-name") { Description = "SLURM job name [default: safetynb-STAGE]" };
+        var outDir = new Option<string?>("--out") { Description = "folder for STAGE.sbatch and logs/ [default: slurm/STAGE]" };
         var submit = new Option<bool>("--submit") { Description = "submit the script with sbatch after writing it" };
         var stageCommand = new Argument<string[]>("COMMAND") { Description = "after --: the stage's command, without --shard-index/--num-shards", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("array", "Write (and with --submit submit) an array script: task i runs the stage command with --shard-index i --num-shards N")

@@ -26,8 +26,8 @@ public static class SynthCommands
         var seed = new Option<long>("--seed") { Description = "seed of the per-document style draw", DefaultValueFactory = _ => 0 };
         var timeout = new Option<double>("--timeout") { Description = "seconds per request", DefaultValueFactory = _ => 120 };
         var retries = new Option<int>("--attempts") { Description = "attempts per document before it is left for a rerun", DefaultValueFactory = _ => 4 };
-        var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0.7f };
-        var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 1024 };
+        var temperature = new Option<float>("--temperature") { Description = "sampling temperature sent to the endpoint", DefaultValueFactory = _ => 0.7f };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "most tokens per answer", DefaultValueFactory = _ => 1024 };
         var keyEnv = new Option<string>("--api-key-env") { Description = "environment variable holding the API key (never printed)", DefaultValueFactory = _ => "OPENAI_API_KEY" };
         var limit = new Option<int?>("--limit") { Description = "only the first N eligible documents" };
         var command = new Command(name, description) { input, output, endpoint, model, concurrency, seed, timeout, retries, temperature, maxTokens, keyEnv, limit, Cli.JsonOption };
@@ -75,9 +75,9 @@ public static class SynthCommands
     public static Command Experiment()
     {
         var docs = new Option<int>("--docs") { Description = "toy documents", DefaultValueFactory = _ => 120 };
-        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
-        var output = new Option<string?>("--output") { Description = "output folder (default: a fresh temporary folder)" };
-        var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 4 };
+        var seed = new Option<long>("--seed") { Description = "seed of the toy corpus and the style draw", DefaultValueFactory = _ => 0 };
+        var output = new Option<string?>("--output") { Description = "output folder [default: a fresh temporary folder]" };
+        var concurrency = new Option<int>("--concurrency") { Description = "requests in flight", DefaultValueFactory = _ => 4 };
         var faults = new Option<bool>("--faults") { Description = "let the toy client misbehave (empty, declined, echoed and flaky answers) to show the checks and retries" };
         var command = new Command("synthetic-data", "SafeWeb, RefuseWeb and Moral Education on the toy world through the scripted toy client (notebook 03)")
         {

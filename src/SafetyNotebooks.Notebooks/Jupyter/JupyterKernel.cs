@@ -333,6 +333,16 @@ public sealed class JupyterKernel : IDisposable
         foreach (var m in keep) _shellRequests.Writer.TryWrite(m);
     }
 
+    // this kernel session's first chart carries plotly.js; later ones reuse it
+    readonly PlotlyOnce _plotly = new();
+
+    JsonObject Bundle(DisplayEvent d)
+    {
+        var data = Replies.MimeBundle(d);
+        if (data["text/html"] is JsonValue v && v.TryGetValue<string>(out var html)) data["text/html"] = _plotly.Apply(html);
+        return data;
+    }
+
     void OnEngineEvent(KernelEvent ev)
     {
         if (_running is not { } parent) return;
@@ -347,16 +357,16 @@ public sealed class JupyterKernel : IDisposable
             case ErrorProduced:
                 break; // reported once, from CommandFailed
             case ReturnValueProduced r:
-                Publish(parent, "execute_result", new JsonObject { ["data"] = Replies.MimeBundle(r), ["metadata"] = new JsonObject(), ["execution_count"] = _executionCount });
+                Publish(parent, "execute_result", new JsonObject { ["data"] = Bundle(r), ["metadata"] = new JsonObject(), ["execution_count"] = _executionCount });
                 break;
             case DisplayedValueUpdated u:
                 Publish(parent, "update_display_data", new JsonObject
                 {
-                    ["data"] = Replies.MimeBundle(u), ["metadata"] = new JsonObject(), ["transient"] = new JsonObject { ["display_id"] = u.ValueId },
+                    ["data"] = Bundle(u), ["metadata"] = new JsonObject(), ["transient"] = new JsonObject { ["display_id"] = u.ValueId },
                 });
                 break;
             case DisplayEvent d:
-                var content = new JsonObject { ["data"] = Replies.MimeBundle(d), ["metadata"] = new JsonObject() };
+                var content = new JsonObject { ["data"] = Bundle(d), ["metadata"] = new JsonObject() };
                 if (d.ValueId is { } id) content["transient"] = new JsonObject { ["display_id"] = id };
                 Publish(parent, "display_data", content);
                 break;

@@ -12,6 +12,18 @@ namespace SafetyNotebooks;
 public static partial class Experiments
 {
     /// <summary>
+    /// A random two-layer Llama over the toy world's byte-level vocabulary, saved as a Hugging Face model folder
+    /// (config.json, model.safetensors, tokenizer.json with the harmfulness tag as its last token, 257): the model
+    /// notebook 06 decodes when no trained one is at hand. Returns <paramref name="directory"/>.
+    /// </summary>
+    public static string ToyLlama(string directory, long seed = 0)
+    {
+        var config = new LlamaConfig(Tokenization.ByteLevelTokenizer.VocabSize, 32, 64, 2, 4, 2, 8, EosTokenId: Tokenization.ByteLevelTokenizer.EosId);
+        using (var model = LlamaModel.Create(config, seed)) model.Save(directory);
+        return Tokenization.ByteLevelTokenizer.Write(directory);
+    }
+
+    /// <summary>
     /// Settings of the Safe Beam Search experiment (notebook 06). <see cref="ModelDirectory"/>: a Llama folder (the
     /// fixture-sized llama-a by default; later a toy-world model with a harmfulness tag). <see cref="Prompts"/>: token ids,
     /// or <see cref="PromptTexts"/> when the folder has a tokenizer. <see cref="TagTokenId"/>: the harmfulness tag

@@ -14,6 +14,32 @@ public class EvalCliTests
     }
 
     [Fact]
+    public async Task Eval_asr_picks_one_system_of_a_file_that_holds_several()
+    {
+        var path = Path.Combine(TestDirs.Fresh(), "judged.jsonl");
+        File.WriteAllLines(path, new[] { ("a", true), ("a", false), ("b", true), ("b", true) }
+            .SelectMany((x, i) => new[] { $$"""{"id": "jb-{{i}}", "system": "{{x.Item1}}", "source": "s", "harmful": {{(x.Item2 ? "true" : "false")}}}""" }));
+        // ids repeat across systems: without --system the error says how to choose
+        var all = await CliRunner.RunAsync("eval", "asr", "--input", path);
+        Assert.Equal(0, all.Code); // jb-0..jb-3 are distinct here
+        File.AppendAllLines(path, [$$"""{"id": "jb-0", "system": "b", "source": "s", "harmful": true}"""]);
+        var dup = await CliRunner.RunAsync("eval", "asr", "--input", path);
+        Assert.Equal(2, dup.Code);
+        Assert.Contains("--system", dup.Err);
+        Assert.Contains("a, b", dup.Err);
+
+        var b = await CliRunner.RunAsync("eval", "asr", "--input", path, "--system", "b", "--json");
+        Assert.True(b.Code == 0, b.Err);
+        using var doc = System.Text.Json.JsonDocument.Parse(b.Out);
+        Assert.Equal(3, doc.RootElement.GetProperty("n").GetInt32());
+        Assert.Equal(1.0, doc.RootElement.GetProperty("asr").GetDouble());
+
+        var none = await CliRunner.RunAsync("eval", "asr", "--input", path, "--system", "c");
+        Assert.Equal(2, none.Code);
+        Assert.Contains("'c'", none.Err.Replace("\"", "'"));
+    }
+
+    [Fact]
     public async Task Eval_asr_prints_the_documented_json_shape()
     {
         var path = Judged(TestDirs.Fresh(), "judged.jsonl", ("1", "HarmBench", "true"), ("2", "HarmBench", "false"), ("3", "AdvBench", "true"), ("4", "AdvBench", "null"));

@@ -108,7 +108,25 @@ public class NotebookHostTests
 public class RepositoryNotebookTests
 {
     [Fact]
-    public async Task Quickstart_notebook_runs_with_its_relative_reference_to_the_built_library()
+    public void Notebooks_and_docs_need_no_build_folder_no_test_fixture_and_no_file_outside_the_repository()
+    {
+        var root = TestDirs.RepoRoot();
+        var files = Directory.GetFiles(Path.Combine(root, "notebooks"), "*.ipynb")
+            .Concat(Directory.GetFiles(Path.Combine(root, "docs"), "*.md")).Append(Path.Combine(root, "README.md")).ToList();
+        Assert.True(files.Count >= 10, string.Join(", ", files));
+        foreach (var f in files)
+        {
+            var text = File.ReadAllText(f);
+            foreach (var bad in new[] { "PAPER.md", "../shared", "/work/", "#r \\\"../", "../tests/" })
+                Assert.False(text.Contains(bad, StringComparison.Ordinal), $"{f} mentions {bad}");
+        }
+        // the first cell of every notebook says how to get the kernel
+        foreach (var nb in files.Where(f => f.EndsWith(".ipynb", StringComparison.Ordinal)))
+            Assert.Contains("safetynb kernel install", File.ReadAllText(nb) is var t && t.Length > 4000 ? t[..4000] : t);
+    }
+
+    [Fact]
+    public async Task Quickstart_notebook_runs_with_the_toolkit_the_host_preloads()
     {
         var root = TestDirs.RepoRoot();
         var cliDll = Path.Combine(root, "src", "SafetyNotebooks.Cli", "bin", "safetynb", "SafetyNotebooks.dll");

@@ -29,7 +29,7 @@ public class JupyterClientTests
     {
         var probe = File.Exists(Python) ? await RunAsync(Python, ["-c", "import jupyter_client"], timeoutSeconds: 30) : (Code: -1, Output: $"{Python} not found");
         Assert.True(probe.Code == 0,
-            $"jupyter_client is missing ({probe.Output.Trim()}): run `.ci/setup-machine.sh $(cat .ci/apt-packages)` to install Debian's Jupyter packages");
+            $"jupyter_client is missing ({probe.Output.Trim()}): run `bash .ci/setup-machine.sh` (dotnet test runs it first unless SAFETYNB_SKIP_MACHINE_SETUP=1) to install .ci/apt-packages");
 
         var dir = Foundation.TestDirs.Fresh();
         var install = await Foundation.CliRunner.RunAsync("kernel", "install", "--prefix", dir, "--name", "safetynb-test");

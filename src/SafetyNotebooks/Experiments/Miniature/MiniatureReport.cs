@@ -39,7 +39,7 @@ public static class MiniatureReport
           .Append("<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}")
           .Append("table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}th{background:#f4f4f4}")
           .Append("td:first-child,th:first-child{text-align:left}.ok{color:#070}.bad{color:#a00}pre{white-space:pre-wrap;background:#f6f8fa;padding:.5em}</style>")
-          .Append("<script type=\"text/javascript\">").Append(Charts.PlotlyJs()).Append("</script></head><body>");
+          .Append(Charts.PlotlyJsScript()).Append("</head><body>");
         sb.Append("<h1>Safety Pretraining in miniature</h1><p>The paper's pipeline on the embedded toy world (all harms fictional): ")
           .Append("toy corpus → safety classifier scores → synthetic counterparts → harmfulness tags → two tiny pretraining runs → completion attacks ")
           .Append("with beam search and Safe Beam Search → judged ASR with 95% bootstrap intervals. Seed ").Append(r.Options.Seed).Append(".</p>");

@@ -1,0 +1,47 @@
+using System.Text.Json;
+using SafetyNotebooks.Tests.Foundation;
+
+namespace SafetyNotebooks.Tests.Miniature;
+
+/// <summary><c>reproduce --json</c> is one JSON document a script can use: the stages and the ASR table with CIs.</summary>
+public class ReproduceJsonTests
+{
+    [Fact]
+    public async Task Reproduce_json_holds_the_stages_and_the_asr_table_with_cis()
+    {
+        var dir = TestDirs.Fresh();
+        var r = await CliRunner.RunAsync("reproduce", "--quick", "--skip-notebooks", "--json", "--device", "cpu", "--output", dir,
+            "--set", "documents=240", "--set", "prompts=4", "--set", "train_steps=6", "--set", "batch_size=4", "--set", "sequence_length=64",
+            "--set", "max_new_tokens=12", "--set", "classifier_documents=120", "--set", "classifier_epochs=1");
+        Assert.True(r.Code == 0, r.Err);
+        using var doc = JsonDocument.Parse(r.Out); // one document, nothing else on stdout
+        var root = doc.RootElement;
+        Assert.True(root.GetProperty("ok").GetBoolean());
+        Assert.Contains(root.GetProperty("stages").EnumerateArray(), s => s.GetProperty("stage").GetString() == "report.html");
+        var asr = root.GetProperty("miniature").GetProperty("asr").EnumerateArray().ToList();
+        Assert.Equal(3, asr.Count);
+        foreach (var a in asr)
+        {
+            var ci = a.GetProperty("ci95").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            Assert.True(ci[0] <= a.GetProperty("asr").GetDouble() && a.GetProperty("asr").GetDouble() <= ci[1]);
+            Assert.Equal(4, a.GetProperty("n").GetInt32());
+            Assert.False(string.IsNullOrEmpty(a.GetProperty("system").GetString()));
+        }
+
+        // the judged file holds the three systems; eval asr picks one of them
+        var judged = Path.Combine(dir, "miniature", "judged.jsonl");
+        var one = await CliRunner.RunAsync("eval", "asr", "--input", judged, "--system", asr[2].GetProperty("system").GetString()!, "--json");
+        Assert.True(one.Code == 0, one.Err);
+        using var e = JsonDocument.Parse(one.Out);
+        Assert.Equal(4, e.RootElement.GetProperty("n").GetInt32());
+    }
+
+    [Fact]
+    public async Task Reproduce_paper_json_is_one_document_too()
+    {
+        var r = await CliRunner.RunAsync("reproduce", "--profile", "paper", "--skip-notebooks", "--json", "--set", "run=false", "--output", TestDirs.Fresh());
+        Assert.True(r.Code == 0, r.Err);
+        using var doc = JsonDocument.Parse(r.Out);
+        Assert.True(doc.RootElement.GetProperty("paper").GetProperty("artifacts").GetArrayLength() > 0);
+    }
+}
