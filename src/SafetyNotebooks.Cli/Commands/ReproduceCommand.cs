@@ -35,6 +35,7 @@ public static class ReproduceCommand
             var stages = new List<(string Stage, double Seconds, string Outputs, bool Ok)>();
             var sw = Stopwatch.StartNew();
             var ok = true;
+            string? miniatureDir = null;
 
             if (parse.GetValue(profile) == "paper")
             {
@@ -50,6 +51,7 @@ public static class ReproduceCommand
                 var result = await RunMiniatureAsync(options, json, output, cancel, RubricJudge(parse, output, json));
                 foreach (var (stage, seconds) in result.Timings) stages.Add((stage, seconds, options.WorkDir, true));
                 stages.Add(("report.html", 0, options.ReportPath, true));
+                miniatureDir = Path.GetFullPath(options.WorkDir);
                 if (!json)
                 {
                     WriteAsr(result, output);
@@ -60,7 +62,12 @@ public static class ReproduceCommand
             {
                 sw.Restart();
                 var nbDir = Path.Combine(outDir, "notebooks");
-                var results = await NotebookCommands.RunAllAsync([], new NotebookRunOptions(nbDir), json, output, cancel);
+                // notebook 08 shows this run's headline instead of training the models again
+                var previous = Environment.GetEnvironmentVariable(MiniatureHeadline.DirectoryVariable);
+                if (miniatureDir is not null) Environment.SetEnvironmentVariable(MiniatureHeadline.DirectoryVariable, miniatureDir);
+                IReadOnlyList<NotebookRunResult> results;
+                try { results = await NotebookCommands.RunAllAsync([], new NotebookRunOptions(nbDir), json, output, cancel); }
+                finally { Environment.SetEnvironmentVariable(MiniatureHeadline.DirectoryVariable, previous); }
                 ok = results.All(r => r.Succeeded);
                 stages.Add(($"notebooks ({results.Count(r => r.Succeeded)}/{results.Count} ok)", sw.Elapsed.TotalSeconds, nbDir, ok));
             }

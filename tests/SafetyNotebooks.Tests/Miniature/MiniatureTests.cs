@@ -49,6 +49,15 @@ public class MiniatureTests
         using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(o.WorkDir, "summary.json")));
         Assert.Equal(3, summary.RootElement.GetProperty("agreement").GetArrayLength());
         Assert.True(summary.RootElement.GetProperty("asr")[2].GetProperty("by_judge").TryGetProperty("classifier", out _));
+        // notebook 08 reads the run back from its files
+        var headline = Assert.IsType<MiniatureHeadline>(MiniatureHeadline.TryLoad(o.WorkDir));
+        Assert.False(headline.IsDefaultProfile);
+        Assert.Equal(9, headline.Asr.Count);
+        Assert.Equal(r.Attacks[1].By(MiniatureJudging.Classifier).Asr.Pooled.Harmful, headline.Asr.Single(a => a.System == r.Attacks[1].System && a.Judge == MiniatureJudging.Classifier).Harmful);
+        Assert.Equal(3 * o.Prompts, headline.Completions.Count);
+        Assert.Equal(r.Disagreements.Count, headline.Disagreements.Count());
+        Assert.Equal(r.DirectionHolds, headline.DirectionHolds);
+        Assert.Null(MiniatureHeadline.TryLoad(TestDirs.Fresh()));
         // Safe Beam never emits the tag (it is never a candidate); plain beam may
         Assert.DoesNotContain(ByteLevelTokenizer.HarmfulnessTag, string.Concat(r.Attacks[2].Completions));
     }
