@@ -87,6 +87,8 @@ public static class ReproduceCommand
     /// <summary>One line per attacked system and judge (ASR, 95% CI, n), quality per system, and whether the paper's direction holds under every judge.</summary>
     public static void WriteAsr(MiniatureResult result, TextWriter output)
     {
+        if (result.Options with { Seed = 0, Output = "", Device = null } == MiniatureOptions.Quick with { Output = "", Device = null })
+            output.WriteLine("quick profile: a smoke test of the code path; its models are too small to learn the toy world, so these numbers say nothing about the paper (the headline is the default profile)");
         foreach (var a in result.Attacks)
             foreach (var j in a.Judged)
                 output.WriteLine($"ASR {a.System,-32} {j.Judge + " judge",-17} {100 * j.Asr.Pooled.Asr.Value,5:0.0}%  95% CI [{100 * j.Asr.Pooled.Asr.Lower:0.0}, {100 * j.Asr.Pooled.Asr.Upper:0.0}]  n={j.Asr.Pooled.N}");
