@@ -2,7 +2,7 @@ namespace SafetyNotebooks.Miniature;
 
 /// <summary>
 /// Sizes of the paper in miniature. <see cref="Demo"/> is what <c>safetynb reproduce</c> runs (minutes on 2 CPU cores);
-/// <see cref="Quick"/> is a seconds-long smoke version for notebooks and tests. Every random choice derives from <see cref="Seed"/>.
+/// <see cref="Quick"/> is a seconds-long smoke test of the code path only (its models are too small to learn the toy world). Every random choice derives from <see cref="Seed"/>.
 /// </summary>
 /// <param name="Documents">Toy-world training documents.</param>
 /// <param name="Prompts">Toy jb-style completion prompts attacked per system.</param>
