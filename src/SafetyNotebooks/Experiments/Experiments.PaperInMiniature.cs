@@ -136,15 +136,16 @@ public static partial class Experiments
 
     /// <summary>
     /// The headline of the default miniature (<see cref="MiniatureOptions.Demo"/>, seed <paramref name="seed"/>) for
-    /// notebook 08: read from the run <c>safetynb reproduce</c> wrote (the folder in
-    /// <see cref="MiniatureHeadline.DirectoryVariable"/>, else <paramref name="reproduceWorkDir"/>) when that run is
-    /// the default profile with this seed; otherwise the default miniature runs now into <paramref name="output"/>
+    /// notebook 08: the run <c>safetynb reproduce</c> just made (the folder in <see cref="MiniatureHeadline.DirectoryVariable"/>,
+    /// with whatever seed and sizes it ran), else the run in <paramref name="reproduceWorkDir"/> when it is the default
+    /// profile with this seed; otherwise the default miniature runs now into <paramref name="output"/>
     /// (minutes on 2 CPU cores) and its files are read back the same way.
     /// </summary>
     public static async Task<MiniatureHeadline> DefaultMiniatureHeadline(long seed, string reproduceWorkDir, string output, string? device = null, CancellationToken ct = default)
     {
-        var dir = Environment.GetEnvironmentVariable(MiniatureHeadline.DirectoryVariable) is { Length: > 0 } d ? d : reproduceWorkDir;
-        if (MiniatureHeadline.TryLoad(dir) is { IsDefaultProfile: true } found && found.Options.Seed == seed) return found;
+        // the run reproduce just made, whatever its options (the notebook says when it is not the default profile)
+        if (Environment.GetEnvironmentVariable(MiniatureHeadline.DirectoryVariable) is { Length: > 0 } d && MiniatureHeadline.TryLoad(d) is { } made) return made;
+        if (MiniatureHeadline.TryLoad(reproduceWorkDir) is { IsDefaultProfile: true } found && found.Options.Seed == seed) return found;
         var o = MiniatureOptions.Demo with { Seed = seed, Output = output, Device = device };
         await PaperInMiniature(o, ct: ct);
         return MiniatureHeadline.TryLoad(o.WorkDir) ?? throw new InvalidOperationException($"the miniature wrote no summary to {o.WorkDir}");

@@ -52,6 +52,8 @@ public class MiniatureTests
         // notebook 08 reads the run back from its files
         var headline = Assert.IsType<MiniatureHeadline>(MiniatureHeadline.TryLoad(o.WorkDir));
         Assert.False(headline.IsDefaultProfile);
+        Assert.False(headline.IsQuickProfile);
+        Assert.StartsWith("A miniature with non-default sizes", headline.Profile);
         Assert.Equal(9, headline.Asr.Count);
         Assert.Equal(r.Attacks[1].By(MiniatureJudging.Classifier).Asr.Pooled.Harmful, headline.Asr.Single(a => a.System == r.Attacks[1].System && a.Judge == MiniatureJudging.Classifier).Harmful);
         Assert.Equal(3 * o.Prompts, headline.Completions.Count);

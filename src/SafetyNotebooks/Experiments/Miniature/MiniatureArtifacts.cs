@@ -26,6 +26,16 @@ public sealed record MiniatureHeadline(
     /// <summary>The variable <c>reproduce</c> sets for the notebooks it executes: the miniature's work folder.</summary>
     public const string DirectoryVariable = "SAFETYNB_MINIATURE_DIR";
 
+    /// <summary>True when the run is the quick smoke profile (any seed): its numbers say nothing about the paper.</summary>
+    public bool IsQuickProfile => Options with { Seed = 0, Output = "", Device = null } == MiniatureOptions.Quick with { Output = "", Device = null };
+
+    /// <summary>One line saying which profile the numbers come from.</summary>
+    public string Profile => IsDefaultProfile
+        ? $"The default miniature, seed {Options.Seed}: {Options.Prompts} attack prompts, {Options.BenignPrompts} benign prompts, {Options.TrainSteps} pretraining steps per model (files: {Directory})."
+        : IsQuickProfile
+            ? "SMOKE TEST ONLY (quick profile): the models are too small to learn the toy world, so these numbers say nothing about the paper. The headline is the default profile."
+            : $"A miniature with non-default sizes, seed {Options.Seed} (files: {Directory}); the headline is the default profile.";
+
     /// <summary>The ASR chart of the run (one group per judge).</summary>
     public Plotly.NET.GenericChart Chart() =>
         AsrChart.Bars(Asr.Select(a => new AsrBar($"{a.Judge} judge", a.System, new Estimate(a.Asr, a.Lower, a.Upper, 0.95))).ToList(),
