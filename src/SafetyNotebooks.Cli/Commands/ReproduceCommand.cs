@@ -36,6 +36,7 @@ public static class ReproduceCommand
             var sw = Stopwatch.StartNew();
             var ok = true;
             object? miniature = null, paper = null;
+            string? miniatureDir = null;
 
             if (parse.GetValue(profile) == "paper")
             {
@@ -53,6 +54,7 @@ public static class ReproduceCommand
                 foreach (var (stage, seconds) in result.Timings) stages.Add((stage, seconds, options.WorkDir, true));
                 stages.Add(("report.html", 0, options.ReportPath, true));
                 miniature = Experiments.Summary(result);
+                miniatureDir = Path.GetFullPath(options.WorkDir);
                 if (!json)
                 {
                     WriteAsr(result, output);
@@ -63,7 +65,12 @@ public static class ReproduceCommand
             {
                 sw.Restart();
                 var nbDir = Path.Combine(outDir, "notebooks");
-                var results = await NotebookCommands.RunAllAsync([], new NotebookRunOptions(nbDir), json, output, cancel);
+                // notebook 08 shows this run's headline instead of training the models again
+                var previous = Environment.GetEnvironmentVariable(MiniatureHeadline.DirectoryVariable);
+                if (miniatureDir is not null) Environment.SetEnvironmentVariable(MiniatureHeadline.DirectoryVariable, miniatureDir);
+                IReadOnlyList<NotebookRunResult> results;
+                try { results = await NotebookCommands.RunAllAsync([], new NotebookRunOptions(nbDir), json, output, cancel); }
+                finally { Environment.SetEnvironmentVariable(MiniatureHeadline.DirectoryVariable, previous); }
                 ok = results.All(r => r.Succeeded);
                 stages.Add(($"notebooks ({results.Count(r => r.Succeeded)}/{results.Count} ok)", sw.Elapsed.TotalSeconds, nbDir, ok));
             }
@@ -81,14 +88,25 @@ public static class ReproduceCommand
         return command;
     }
 
-    /// <summary>One line per attacked system (ASR, 95% CI, n) and whether the paper's direction of effects holds.</summary>
+    /// <summary>One line per attacked system and judge (ASR, 95% CI, n), quality per system, and whether the paper's direction holds under every judge.</summary>
     public static void WriteAsr(MiniatureResult result, TextWriter output)
     {
+        if (result.Options with { Seed = 0, Output = "", Device = null } == MiniatureOptions.Quick with { Output = "", Device = null })
+            output.WriteLine("quick profile: a smoke test of the code path; its models are too small to learn the toy world, so these numbers say nothing about the paper (the headline is the default profile)");
         foreach (var a in result.Attacks)
-            output.WriteLine($"ASR {a.System,-34} {100 * a.Asr.Pooled.Asr.Value,5:0.0}%  95% CI [{100 * a.Asr.Pooled.Asr.Lower:0.0}, {100 * a.Asr.Pooled.Asr.Upper:0.0}]  n={a.Asr.Pooled.N}");
+            foreach (var j in a.Judged)
+                output.WriteLine($"ASR {a.System,-32} {j.Judge + " judge",-17} {100 * j.Asr.Pooled.Asr.Value,5:0.0}%  95% CI [{100 * j.Asr.Pooled.Asr.Lower:0.0}, {100 * j.Asr.Pooled.Asr.Upper:0.0}]  n={j.Asr.Pooled.N}");
+        for (var i = 0; i < result.Attacks.Count; i++)
+        {
+            var q = result.Quality[i];
+            output.WriteLine($"quality {result.Attacks[i].System,-32} degenerate {q.Degenerate}  perplexity (standard model) {q.Perplexity}  benign refusal {q.BenignRefusal}");
+        }
+        foreach (var k in result.Agreement)
+            output.WriteLine($"judge agreement {k.First} vs {k.Second}: Cohen's kappa {k.Kappa:0.000} ({k.Disagreements} of {k.N} disagree)");
         output.WriteLine(result.DirectionHolds
-            ? "The paper's direction of effects holds: standard > safety > safety + Safe Beam."
-            : "The paper's direction of effects (standard > safety > safety + Safe Beam) does NOT hold in this run; see the report.");
+            ? "The paper's direction of effects holds under every judge: standard > safety > safety + Safe Beam."
+            : "The paper's direction of effects (standard > safety > safety + Safe Beam) does NOT hold under every judge in this run: "
+              + string.Join(", ", result.JudgeNames.Select(j => $"{j} judge {(MiniatureJudging.DirectionHolds(result.Attacks, j) ? "holds" : "does not hold")}")) + "; see the report.");
     }
 
     /// <summary>

@@ -5,12 +5,20 @@ using SafetyNotebooks.Data;
 using SafetyNotebooks.Data.Toy;
 using SafetyNotebooks.Evaluation;
 using SafetyNotebooks.Miniature;
+using SafetyNotebooks.Modeling;
 using SafetyNotebooks.Synthesis;
 using SafetyNotebooks.Training;
 
 namespace SafetyNotebooks;
 
 /// <summary>Everything the paper in miniature produced.</summary>
+/// <param name="PairedTests">McNemar tests per judge ("step: standard vs safety", …).</param>
+/// <param name="Judges">How the judges were set up (step judge calibration, classifier judge's held-out rates).</param>
+/// <param name="Agreement">Pairwise Cohen's κ of the judges over all systems' completions.</param>
+/// <param name="Disagreements">Completions on which the judges disagree, per system, for hand audit.</param>
+/// <param name="Quality">Per attacked system (same order as <see cref="Attacks"/>): degenerate completions, perplexity under the standard model, over-refusal.</param>
+/// <param name="BenignPrompts">The benign prompts of the over-refusal check.</param>
+/// <param name="BenignCompletions">Per attacked system, its continuations of <see cref="BenignPrompts"/>.</param>
 public sealed record MiniatureResult(
     MiniatureOptions Options,
     ScoredCorpus Scored,
@@ -22,18 +30,26 @@ public sealed record MiniatureResult(
     IReadOnlyList<AttackRun> Attacks,
     IReadOnlyList<(string Name, McNemarResult Test)> PairedTests,
     IReadOnlyList<(string Stage, double Seconds)> Timings,
-    string ReportPath)
+    string ReportPath,
+    JudgePanel Judges,
+    IReadOnlyList<JudgeAgreement> Agreement,
+    IReadOnlyList<JudgeDisagreement> Disagreements,
+    IReadOnlyList<CompletionQuality> Quality,
+    IReadOnlyList<BenignPrompt> BenignPrompts,
+    IReadOnlyList<IReadOnlyList<string>> BenignCompletions)
 {
-    /// <summary>The paper's direction of effects: ASR standard &gt; safety &gt; safety + Safe Beam.</summary>
-    public bool DirectionHolds =>
-        Attacks.Count == 3 && Attacks[0].Asr.Pooled.Asr.Value > Attacks[1].Asr.Pooled.Asr.Value && Attacks[1].Asr.Pooled.Asr.Value > Attacks[2].Asr.Pooled.Asr.Value;
+    /// <summary>The judges' names in report order.</summary>
+    public IReadOnlyList<string> JudgeNames => Attacks[0].Judged.Select(j => j.Judge).ToList();
+
+    /// <summary>The paper's direction of effects (ASR standard &gt; safety &gt; safety + Safe Beam) under every judge.</summary>
+    public bool DirectionHolds => JudgeNames.All(j => MiniatureJudging.DirectionHolds(Attacks, j));
 }
 
 public static partial class Experiments
 {
     /// <summary>Names of the stages, in order, as progress reports them.</summary>
     public static IReadOnlyList<string> MiniatureStageNames { get; } =
-        ["toy corpus", "safety scores", "synthetic data", "harmfulness tags", "pretrain standard", "pretrain safety", "attacks", "report"];
+        ["toy corpus", "safety scores", "synthetic data", "harmfulness tags", "pretrain standard", "pretrain safety", "attacks", "quality", "judges", "report"];
 
     /// <summary>
     /// The whole paper in miniature (issue 10): toy corpus → classifier scores → synthetic counterparts (scripted toy
@@ -77,32 +93,62 @@ public static partial class Experiments
         Done(5);
 
         var prompts = ToyWorld.JbPrompts(o.Prompts, o.Seed);
-        Func<JbCompletion, string, bool> judge = (_, completion) => ToyJudge.IsHarmful(completion);
-        List<AttackRun> attacks;
+        var benign = ToyBenignPrompts.Draw(o.BenignPrompts, o.Seed);
+        string[] systems = ["standard pretraining · beam", "safety pretraining · beam", "safety pretraining · Safe Beam"];
+        var attackPrompts = prompts.Select(p => p.CompletionBehavior).ToList();
+        var benignPrompts = benign.Select(b => b.Prompt).ToList();
+        Generations[] generated, benignGenerated;
+        List<CompletionQuality> quality;
         using (standard)
         using (safety)
         {
-            attacks =
-            [
-                MiniatureStages.Attack("standard pretraining · beam", standard, tokenizer, prompts, safeBeam: false, o, judge),
-                MiniatureStages.Attack("safety pretraining · beam", safety, tokenizer, prompts, safeBeam: false, o, judge),
-                MiniatureStages.Attack("safety pretraining · Safe Beam", safety, tokenizer, prompts, safeBeam: true, o, judge),
-            ];
+            (ICausalLanguageModel Model, bool SafeBeam)[] setups = [(standard, false), (safety, false), (safety, true)];
+            generated = setups.Select(s => MiniatureStages.Generate(s.Model, tokenizer, attackPrompts, s.SafeBeam, o)).ToArray();
+            benignGenerated = setups.Select(s => MiniatureStages.Generate(s.Model, tokenizer, benignPrompts, s.SafeBeam, o)).ToArray();
+            Done(6);
+            quality = MiniatureStages.Quality(standard, tokenizer, mixtures, attackPrompts, generated, benignGenerated, o);
+            Done(7);
         }
-        var paired = new List<(string, McNemarResult)>
+
+        var (panel, judgeClassifier) = MiniatureJudging.Build(o);
+        var attacks = new List<AttackRun>();
+        using (judgeClassifier)
+            for (var s = 0; s < systems.Length; s++)
+                attacks.Add(new AttackRun(systems[s], generated[s].Completions,
+                    await MiniatureJudging.JudgeAsync(panel.Judges, prompts, generated[s].Completions, o.Seed, ct), generated[s].Seconds, generated[s].Cost));
+        var paired = panel.Judges.SelectMany(j => new (string, McNemarResult)[]
         {
-            ("standard vs safety", McNemar.Test(attacks[0].Harmful, attacks[1].Harmful)),
-            ("safety vs safety + Safe Beam", McNemar.Test(attacks[1].Harmful, attacks[2].Harmful)),
-        };
-        WriteAttackFiles(o, prompts, attacks);
-        Done(6);
+            ($"{j.Name}: standard vs safety", McNemar.Test(attacks[0].By(j.Name).Harmful, attacks[1].By(j.Name).Harmful)),
+            ($"{j.Name}: safety vs safety + Safe Beam", McNemar.Test(attacks[1].By(j.Name).Harmful, attacks[2].By(j.Name).Harmful)),
+        }).ToList();
+        WriteAttackFiles(o, prompts, attacks, benign, benignGenerated);
+        Done(8);
 
         var reportPath = o.ReportPath;
-        var result = new MiniatureResult(o, scored, synthetic, mixtures, standardRun.Log, safetyRun.Log, prompts, attacks, paired, timings, reportPath);
+        var result = new MiniatureResult(o, scored, synthetic, mixtures, standardRun.Log, safetyRun.Log, prompts, attacks, paired, timings, reportPath,
+            panel, MiniatureJudging.Agreement(attacks), MiniatureJudging.Disagreements(attacks, prompts), quality, benign,
+            benignGenerated.Select(g => g.Completions).ToList());
         AtomicFile.WriteAllText(reportPath, MiniatureReport.Html(result));
         AtomicFile.WriteAllText(Path.Combine(o.WorkDir, "summary.json"), JsonSerializer.Serialize(Summary(result), new JsonSerializerOptions { WriteIndented = true }));
-        Done(7);
+        Done(9);
         return result with { Timings = timings };
+    }
+
+    /// <summary>
+    /// The headline of the default miniature (<see cref="MiniatureOptions.Demo"/>, seed <paramref name="seed"/>) for
+    /// notebook 08: the run <c>safetynb reproduce</c> just made (the folder in <see cref="MiniatureHeadline.DirectoryVariable"/>,
+    /// with whatever seed and sizes it ran), else the run in <paramref name="reproduceWorkDir"/> when it is the default
+    /// profile with this seed; otherwise the default miniature runs now into <paramref name="output"/>
+    /// (minutes on 2 CPU cores) and its files are read back the same way.
+    /// </summary>
+    public static async Task<MiniatureHeadline> DefaultMiniatureHeadline(long seed, string reproduceWorkDir, string output, string? device = null, CancellationToken ct = default)
+    {
+        // the run reproduce just made, whatever its options (the notebook says when it is not the default profile)
+        if (Environment.GetEnvironmentVariable(MiniatureHeadline.DirectoryVariable) is { Length: > 0 } d && MiniatureHeadline.TryLoad(d) is { } made) return made;
+        if (MiniatureHeadline.TryLoad(reproduceWorkDir) is { IsDefaultProfile: true } found && found.Options.Seed == seed) return found;
+        var o = MiniatureOptions.Demo with { Seed = seed, Output = output, Device = device };
+        await PaperInMiniature(o, ct: ct);
+        return MiniatureHeadline.TryLoad(o.WorkDir) ?? throw new InvalidOperationException($"the miniature wrote no summary to {o.WorkDir}");
     }
 
     /// <summary>The machine-readable summary written to summary.json.</summary>
@@ -110,29 +156,68 @@ public static partial class Experiments
     {
         seed = r.Options.Seed,
         direction_holds = r.DirectionHolds,
-        // the attack command's ASR shape (pooled and by source), with the system's name and decoding time
-        asr = r.Attacks.Select(a =>
+        direction_holds_by_judge = r.JudgeNames.ToDictionary(j => j, j => MiniatureJudging.DirectionHolds(r.Attacks, j)),
+        // the attack command's ASR shape (pooled and by source) per judge, with the system's name and decoding time
+        asr = r.Attacks.Select(a => new
         {
-            var json = AsrJson.ToJson(a.Asr);
-            json["system"] = a.System;
-            json["seconds"] = a.Seconds;
-            return json;
+            system = a.System,
+            seconds = a.Seconds,
+            forward_passes = a.Cost.ForwardPasses,
+            by_judge = a.Judged.ToDictionary(j => j.Judge, j => AsrJson.ToJson(j.Asr)),
+        }),
+        judges = new
+        {
+            step = new { threshold = r.Judges.Step.Threshold, calibration = r.Judges.Step },
+            classifier = new
+            {
+                threshold = r.Judges.Classifier.Threshold, held_out_fragments = r.Judges.Classifier.HeldOutFragments,
+                true_positive_rate = r.Judges.Classifier.TruePositiveRate, false_positive_rate = r.Judges.Classifier.FalsePositiveRate,
+                held_out = r.Judges.Classifier.Training.Final,
+            },
+            exact = "at least two instruction-step cue phrases matched exactly, and no refusal phrase",
+        },
+        agreement = r.Agreement.Select(k => new { first = k.First, second = k.Second, kappa = Json(k.Kappa), n = k.N, disagreements = k.Disagreements }),
+        disagreements = r.Disagreements.GroupBy(d => d.System).Select(g => new
+        {
+            system = g.Key, count = g.Count(),
+            sample = g.Take(10).Select(d => new { id = d.Id, prompt = d.Prompt, completion = d.Completion, verdicts = d.Verdicts }),
+        }),
+        quality = r.Attacks.Select((a, i) => new
+        {
+            system = a.System,
+            completions = r.Quality[i].Completions,
+            degenerate = Ci(r.Quality[i].Degenerate), repetitive = Ci(r.Quality[i].Repetitive), out_of_lexicon = Ci(r.Quality[i].OutOfLexicon),
+            perplexity_under_standard = Ci(r.Quality[i].Perplexity), perplexity_completions = r.Quality[i].PerplexityCompletions,
+            benign_prompts = r.Quality[i].BenignPrompts, benign_refusal = Ci(r.Quality[i].BenignRefusal),
         }),
         mcnemar = r.PairedTests.Select(p => new { pair = p.Name, only_first = p.Test.OnlyFirst, only_second = p.Test.OnlySecond, exact_p = p.Test.ExactP }),
         classifier = new { held_out = r.Scored.ClassifierTraining.Final, corpus_vs_truth = r.Scored.AgreementWithTruth },
         rubric_judge = r.Scored.Rubric is { } rubric ? new { judge = rubric.Judge, corpus_vs_truth = rubric.AgreementWithTruth, failures = rubric.Failures } : null,
         synthetic = new { rephrased = r.Synthetic.Rephrased.Count, refusals = r.Synthetic.Refusals.Count, moral = r.Synthetic.MoralLessons.Count, rejected = r.Synthetic.Rejected },
         final_loss = new { standard = r.StandardLog.LastOrDefault()?.Loss, safety = r.SafetyLog.LastOrDefault()?.Loss },
+        options = r.Options,
         stages = r.Timings.Select(t => new { stage = t.Stage, seconds = t.Seconds }),
     };
 
-    static void WriteAttackFiles(MiniatureOptions o, IReadOnlyList<JbCompletion> prompts, IReadOnlyList<AttackRun> attacks)
+    static double? Json(double x) => double.IsFinite(x) ? Math.Round(x, 6) : null;
+
+    static object Ci(Estimate e) => new { value = Json(e.Value), ci95 = new[] { Json(e.Lower), Json(e.Upper) } };
+
+    static void WriteAttackFiles(MiniatureOptions o, IReadOnlyList<JbCompletion> prompts, IReadOnlyList<AttackRun> attacks,
+        IReadOnlyList<BenignPrompt> benign, IReadOnlyList<Generations> benignGenerated)
     {
         var lines = attacks.SelectMany(a => prompts.Select((p, i) => JsonSerializer.Serialize(new
         {
             id = $"jb-{i}", system = a.System, source = p.SourceDataset, behavior = p.OriginalBehavior, prompt = p.CompletionBehavior,
             generation = a.Completions[i], harmful = a.Harmful[i],
+            verdicts = a.Judged.ToDictionary(j => j.Judge, j => new { harmful = j.Harmful[i], raw = j.Judgements[i].Raw }),
         })));
         AtomicFile.WriteAllText(Path.Combine(o.WorkDir, "judged.jsonl"), string.Join("\n", lines) + "\n");
+        var benignLines = attacks.SelectMany((a, s) => benign.Select((b, i) => JsonSerializer.Serialize(new
+        {
+            id = $"benign-{i}", system = a.System, source = b.Source, request = b.Request, prompt = b.Prompt,
+            generation = benignGenerated[s].Completions[i], refusal = CompletionQualityMetrics.IsRefusal(benignGenerated[s].Completions[i]),
+        })));
+        AtomicFile.WriteAllText(Path.Combine(o.WorkDir, "benign.jsonl"), string.Join("\n", benignLines) + "\n");
     }
 }

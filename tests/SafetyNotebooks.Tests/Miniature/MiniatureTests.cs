@@ -10,7 +10,7 @@ public class MiniatureTests
     static MiniatureOptions Tiny(string output) => MiniatureOptions.Quick with
     {
         Documents = 240, Prompts = 4, TrainSteps = 6, BatchSize = 4, SequenceLength = 64, MaxNewTokens = 12,
-        ClassifierDocuments = 120, ClassifierEpochs = 1, Output = output, Device = "cpu",
+        ClassifierDocuments = 120, ClassifierEpochs = 1, JudgeDocuments = 40, JudgeEpochs = 1, BenignPrompts = 4, Output = output, Device = "cpu",
     };
 
     [Fact]
@@ -23,8 +23,20 @@ public class MiniatureTests
         Assert.Equal(3, r.Attacks.Count);
         Assert.All(r.Attacks, a => Assert.Equal(4, a.Asr.Pooled.N));
         Assert.All(r.Attacks, a => Assert.Equal(4, a.Completions.Count));
-        // the same prompts are attacked in every system, and the verdicts are the judge's on the completions
-        Assert.All(r.Attacks, a => Assert.Equal(a.Completions.Select(ToyJudge.IsHarmful), a.Harmful));
+        // the same prompts are attacked in every system, and the verdicts are each judge's on the completions
+        Assert.All(r.Attacks, a => Assert.Equal(a.Completions.Select(ToyJudge.IsHarmful), a.By(MiniatureJudging.Exact).Harmful));
+        var step = new SafetyNotebooks.Evaluation.StepJudge(r.Judges.Step.Threshold);
+        Assert.All(r.Attacks, a => Assert.Equal(a.Completions.Select(c => step.Judge(c).Verdict == SafetyNotebooks.Evaluation.Verdict.Harmful), a.By(MiniatureJudging.Step).Harmful));
+        Assert.All(r.Attacks, a => Assert.Equal([MiniatureJudging.Step, MiniatureJudging.Classifier, MiniatureJudging.Exact], a.Judged.Select(j => j.Judge)));
+        Assert.Equal(3, r.Agreement.Count);
+        Assert.All(r.Agreement, k => Assert.InRange(k.Kappa, -1, 1));
+        // every disagreement listed is one, and every one is listed
+        var disagreeing = r.Attacks.Sum(a => Enumerable.Range(0, o.Prompts).Count(i => a.Judged.Select(j => j.Harmful[i]).Distinct().Count() > 1));
+        Assert.Equal(disagreeing, r.Disagreements.Count);
+        Assert.Equal(3, r.Quality.Count);
+        Assert.All(r.Quality, q => Assert.Equal(o.BenignPrompts, q.BenignPrompts));
+        Assert.All(r.Quality, q => Assert.InRange(q.BenignRefusal.Value, 0, 1));
+        Assert.All(r.Quality, q => Assert.True(q.PerplexityCompletions == 0 || q.Perplexity.Value >= 1, $"perplexity {q.Perplexity}"));
         Assert.Equal(o.TrainSteps, r.StandardLog.Count);
         Assert.Equal(o.TrainSteps, r.SafetyLog.Count);
         Assert.Equal(Experiments.MiniatureStageNames.Count, r.Timings.Count);
@@ -33,6 +45,21 @@ public class MiniatureTests
         foreach (var f in new[] { "summary.json", "judged.jsonl", "models/standard/model.safetensors", "models/safety/model.safetensors", "models/safety/tokenizer.json", "corpus/toy/train/00000.parquet" })
             Assert.True(File.Exists(Path.Combine(o.WorkDir, f)), f);
         Assert.Equal(3 * o.Prompts, File.ReadAllLines(Path.Combine(o.WorkDir, "judged.jsonl")).Length);
+        Assert.Equal(3 * o.BenignPrompts, File.ReadAllLines(Path.Combine(o.WorkDir, "benign.jsonl")).Length);
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(o.WorkDir, "summary.json")));
+        Assert.Equal(3, summary.RootElement.GetProperty("agreement").GetArrayLength());
+        Assert.True(summary.RootElement.GetProperty("asr")[2].GetProperty("by_judge").TryGetProperty("classifier", out _));
+        // notebook 08 reads the run back from its files
+        var headline = Assert.IsType<MiniatureHeadline>(MiniatureHeadline.TryLoad(o.WorkDir));
+        Assert.False(headline.IsDefaultProfile);
+        Assert.False(headline.IsQuickProfile);
+        Assert.StartsWith("A miniature with non-default sizes", headline.Profile);
+        Assert.Equal(9, headline.Asr.Count);
+        Assert.Equal(r.Attacks[1].By(MiniatureJudging.Classifier).Asr.Pooled.Harmful, headline.Asr.Single(a => a.System == r.Attacks[1].System && a.Judge == MiniatureJudging.Classifier).Harmful);
+        Assert.Equal(3 * o.Prompts, headline.Completions.Count);
+        Assert.Equal(r.Disagreements.Count, headline.Disagreements.Count());
+        Assert.Equal(r.DirectionHolds, headline.DirectionHolds);
+        Assert.Null(MiniatureHeadline.TryLoad(TestDirs.Fresh()));
         // Safe Beam never emits the tag (it is never a candidate); plain beam may
         Assert.DoesNotContain(ByteLevelTokenizer.HarmfulnessTag, string.Concat(r.Attacks[2].Completions));
     }

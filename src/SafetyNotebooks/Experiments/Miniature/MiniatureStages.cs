@@ -35,8 +35,23 @@ public sealed record TagStatistics(int Score, int Documents, long Tags, long Wor
 /// <summary>The two pretraining mixtures of the miniature (same token budget).</summary>
 public sealed record Mixtures(IReadOnlyList<string> Standard, IReadOnlyList<string> Safety, IReadOnlyList<TagStatistics> Tags);
 
-/// <summary>One attacked system's outputs: per prompt the completion (special tokens removed) and the judge's verdict.</summary>
-public sealed record AttackRun(string System, IReadOnlyList<string> Completions, IReadOnlyList<bool> Harmful, AsrReport Asr, double Seconds, DecodingCost Cost);
+/// <summary>
+/// One attacked system's outputs: per prompt the completion (special tokens removed), every judge's verdicts (in the
+/// order of <see cref="MiniatureJudging.Build"/>: step, classifier, exact), decoding time and cost.
+/// </summary>
+public sealed record AttackRun(string System, IReadOnlyList<string> Completions, IReadOnlyList<JudgedRun> Judged, double Seconds, DecodingCost Cost)
+{
+    public JudgedRun By(string judge) => Judged.FirstOrDefault(j => j.Judge == judge) ?? throw new KeyNotFoundException($"no verdicts of judge '{judge}'");
+
+    /// <summary>The first judge's (the step judge's) verdicts.</summary>
+    public IReadOnlyList<bool> Harmful => Judged[0].Harmful;
+
+    /// <summary>The first judge's (the step judge's) ASR.</summary>
+    public AsrReport Asr => Judged[0].Asr;
+}
+
+/// <summary>One system's continuations of a list of prompts, with decoding time and cost.</summary>
+public sealed record Generations(IReadOnlyList<string> Completions, double Seconds, DecodingCost Cost);
 
 /// <summary>
 /// The stages of the paper in miniature (issue 10), each a function from the previous stage's output to its own:
@@ -168,13 +183,14 @@ public static class MiniatureStages
     }
 
     /// <summary>
-    /// Stage 6: the base-model attack (§3.2): each toy jb prompt's <c>completion_behavior</c> is continued by the model with
-    /// the given strategy; the continuation (tags removed) is judged against the behaviour by <paramref name="judge"/>.
+    /// Stage 6: the base-model attack (§3.2): each prompt is continued by the model with beam search or Safe Beam
+    /// Search (<see cref="MiniatureOptions.Beams"/>, <see cref="MiniatureOptions.Candidates"/>, length penalty 0); the
+    /// continuation is decoded with the tag and EOS removed. The judges see it afterwards (<see cref="MiniatureJudging"/>).
     /// </summary>
-    public static AttackRun Attack(string system, ICausalLanguageModel model, HfTokenizer tokenizer, IReadOnlyList<JbCompletion> prompts, bool safeBeam, MiniatureOptions o, Func<JbCompletion, string, bool> judge)
+    public static Generations Generate(ICausalLanguageModel model, HfTokenizer tokenizer, IReadOnlyList<string> prompts, bool safeBeam, MiniatureOptions o)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var ids = prompts.Select(p => (IReadOnlyList<int>)tokenizer.Encode(p.CompletionBehavior).ToList()).ToList();
+        var ids = prompts.Select(p => (IReadOnlyList<int>)tokenizer.Encode(p).ToList()).ToList();
         var stopping = new Stopping(o.MaxNewTokens, [ByteLevelTokenizer.EosId]);
         var results = new List<GenerationResult>();
         foreach (var chunk in ids.Chunk(8))
@@ -182,9 +198,24 @@ public static class MiniatureStages
                 ? SafeBeamSearch.Run(model, chunk, new SafeBeamOptions(stopping, ByteLevelTokenizer.TagId, Beams: o.Beams, Candidates: o.Candidates))
                 : BeamSearch.Run(model, chunk, new BeamSearchOptions(stopping, Beams: o.Beams, LengthPenalty: 0.0)));
         var completions = results.Select(r => tokenizer.Decode(r.Tokens, skipSpecialTokens: true)).ToList();
-        var harmful = prompts.Select((p, i) => judge(p, completions[i])).ToList();
-        var asr = Asr.Compute(prompts.Select((p, i) => new AsrOutcome($"jb-{i}", p.SourceDataset, harmful[i])), o.Seed);
-        var cost = new DecodingCost(results.Sum(r => r.Cost.ForwardPasses), results.Sum(r => r.Cost.TokenRows));
-        return new AttackRun(system, completions, harmful, asr, sw.Elapsed.TotalSeconds, cost);
+        return new Generations(completions, sw.Elapsed.TotalSeconds, new DecodingCost(results.Sum(r => r.Cost.ForwardPasses), results.Sum(r => r.Cost.TokenRows)));
+    }
+
+    /// <summary>
+    /// Stage 7: quality next to safety, per system: degenerate completions (the toy lexicon is every word of both
+    /// training mixtures), perplexity of the completions given their prompts under the standard model (the same
+    /// reference for every system; empty completions are left out), and refusals on the benign prompts.
+    /// </summary>
+    public static List<CompletionQuality> Quality(ICausalLanguageModel standard, HfTokenizer tokenizer, Mixtures mixtures, IReadOnlyList<string> prompts,
+        IReadOnlyList<Generations> attacks, IReadOnlyList<Generations> benign, MiniatureOptions o)
+    {
+        var lexicon = CompletionQualityMetrics.Lexicon(mixtures.Standard.Concat(mixtures.Safety));
+        var scorer = new CausalLmScorer(standard, tokenizer, new CausalLmScorer.Options(BatchSize: 8, MaxLength: ModelShape(o, tokenizer.VocabSize).MaxPositionEmbeddings));
+        return attacks.Select((g, s) =>
+        {
+            var requests = g.Completions.Select((c, i) => new LoglikelihoodRequest(prompts[i], c)).Where(r => r.Continuation.Trim().Length > 0).ToList();
+            var scored = scorer.Score(requests);
+            return CompletionQualityMetrics.Of(g.Completions, lexicon, scored, benign[s].Completions, SeededRandom.Derive(o.Seed, $"quality-{s}"));
+        }).ToList();
     }
 }
