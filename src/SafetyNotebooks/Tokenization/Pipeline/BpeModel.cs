@@ -71,7 +71,7 @@ public sealed class BpeModel
 
     /// <summary>An id: a non-negative integer that fits in an int.</summary>
     public static int Id(JsonNode? value, string source, string field) =>
-        value is JsonValue v && v.TryGetValue<long>(out var l) && l is >= 0 and <= int.MaxValue ? (int)l
+        value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number && (v.TryGetValue<int>(out var i) || (v.TryGetValue<long>(out var l) && (i = l is >= 0 and <= int.MaxValue ? (int)l : -1) >= 0)) && i >= 0 ? i
             : throw new BadInputException("not a non-negative integer id", source, field, value?.ToJsonString() ?? "null");
 
     static (string, string) Merge(JsonNode? m, string source, int rank)
