@@ -20,6 +20,7 @@ public static class Harness
         ["tag"] = TagBench.Run,
         ["tag-parquet"] = TagParquetBench.Run,
         ["eval"] = EvaluationBench.Run,
+        ["tokenizer"] = TokenizerBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>
