@@ -6,8 +6,10 @@ namespace SafetyNotebooks.Tokenization.Unicode;
 /// <summary>
 /// Unicode normalization forms NFC, NFD, NFKC and NFKD (UAX #15) from built-in tables. The library runs with
 /// .NET's invariant globalization, where <see cref="string.Normalize()"/> leaves non-ASCII text unchanged, so Hugging
-/// Face's normalizers cannot use it. The tables (normalization-data.txt) are generated from Python's unicodedata by
-/// make_normalization_data.py; Hangul syllables are decomposed and composed algorithmically.
+/// Face's normalizers cannot use it; nor would ICU be exact: Hugging Face's Rust tokenizers normalize with Unicode 9.0
+/// tables, and ICU knows later characters. The tables (normalization-data.txt) are generated from Python's
+/// unicodedata by make_normalization_data.py, restricted to code points of Unicode 9.0; Hangul syllables are
+/// decomposed and composed algorithmically.
 /// </summary>
 public static class UnicodeNormalization
 {
