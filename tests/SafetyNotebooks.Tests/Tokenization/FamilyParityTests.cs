@@ -94,3 +94,45 @@ public sealed class FamilyParityTests(ITestOutputHelper output)
 
     public static TheoryData<string> AllFamilies() => new(FamilyFixtures.Families);
 }
+
+/// <summary>
+/// Mistral-style SentencePiece layouts (the Metaspace pre-tokenizer and decoder instead of Llama 2's normalizers),
+/// built from Llama 2's vocabulary, against the Rust library: ids and decoding.
+/// </summary>
+public sealed class MetaspaceParityTests(ITestOutputHelper output)
+{
+    public static TheoryData<string, string> Layouts() => new()
+    {
+        { "first", """{"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":false}""" },
+        { "always-split", """{"type":"Metaspace","replacement":"▁","prepend_scheme":"always","split":true}""" },
+        { "never", """{"type":"Metaspace","replacement":"▁","prepend_scheme":"never","split":true}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void Metaspace_layouts_match_the_rust_library(string name, string metaspace)
+    {
+        var path = FamilyFixtures.Variant("llama2", "metaspace-" + name, j =>
+        {
+            j["normalizer"] = null;
+            j["pre_tokenizer"] = JsonNode.Parse(metaspace);
+            j["decoder"] = JsonNode.Parse($$"""{"type":"Sequence","decoders":[{{metaspace}},{"type":"ByteFallback"},{"type":"Fuse"}]}""");
+        });
+        var ours = HfTokenizer.Load(path);
+        using var rust = new Tokenizers.DotNet.Tokenizer(path);
+        var corpus = HardCorpus.Generate(1818, 200, ours.AddedTokens.Select(a => a.Content).ToList());
+        var r = new Random(1);
+        var mismatches = new List<string>();
+        foreach (var text in corpus)
+        {
+            var ids = ours.Encode(text, addSpecialTokens: true).ToArray();
+            var a = r.Next(ids.Length + 1); var b = r.Next(a, ids.Length + 1);
+            if (!rust.Encode(text).SequenceEqual(ids.Select(i => (uint)i)) || rust.Decode(ids.Select(i => (uint)i).ToArray()) != ours.Decode(ids, skipSpecialTokens: true)
+                || rust.Decode(ids[a..b].Select(i => (uint)i).ToArray()) != ours.Decode(ids[a..b], skipSpecialTokens: true))
+                mismatches.Add(text);
+        }
+        output.WriteLine($"metaspace {name}: {corpus.Count - mismatches.Count}/{corpus.Count} identical");
+        foreach (var m in mismatches.Take(3)) output.WriteLine("  mismatch: " + System.Text.Json.JsonSerializer.Serialize(m.Length > 200 ? m[..200] : m));
+        Assert.Empty(mismatches.Take(3));
+    }
+}
