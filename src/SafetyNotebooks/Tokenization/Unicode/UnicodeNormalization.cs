@@ -15,7 +15,7 @@ public static class UnicodeNormalization
 {
     public static string Normalize(string text, NormalizationForm form)
     {
-        if (Ascii(text)) return text;   // ASCII is invariant under every form
+        if (Ascii(text) || Stable(text, form)) return text;   // most text is already in the form
         var compat = form is NormalizationForm.FormKC or NormalizationForm.FormKD;
         var decomposed = Decompose(text, compat);
         if (form is NormalizationForm.FormC or NormalizationForm.FormKC) decomposed = Compose(decomposed);
@@ -25,6 +25,45 @@ public static class UnicodeNormalization
     }
 
     public static int CombiningClass(int cp) => Data.Value.Classes.GetValueOrDefault(cp);
+
+    /// <summary>
+    /// A sufficient test that <paramref name="text"/> is unchanged by <paramref name="form"/>: every code point is a
+    /// starter (class 0) that no composition takes as its second part, and it is invariant under the form on its own
+    /// (no decomposition; for NFC a primary composite, which recomposes to itself). Then nothing reorders or composes
+    /// across code points.
+    /// </summary>
+    static bool Stable(string text, NormalizationForm form)
+    {
+        var stable = StableTable.Value[form switch { NormalizationForm.FormC => 0, NormalizationForm.FormD => 1, NormalizationForm.FormKC => 2, _ => 3 }];
+        foreach (var rune in text.EnumerateRunes())
+            if (!stable[rune.Value]) return false;
+        return true;
+    }
+
+    /// <summary>Per form, per code point: stable in the sense of <see cref="Stable"/>.</summary>
+    static readonly Lazy<System.Collections.BitArray[]> StableTable = new(BuildStableTable);
+
+    static System.Collections.BitArray[] BuildStableTable()
+    {
+        var data = Data.Value;
+        var seconds = data.Compositions.Keys.Select(k => k.Item2).ToHashSet();
+        var tables = new System.Collections.BitArray[4];
+        for (var f = 0; f < 4; f++)
+        {
+            var (compose, compat) = (f is 0 or 2, f >= 2);
+            var bits = new System.Collections.BitArray(0x110000);
+            for (var cp = 0; cp < 0x110000; cp++)
+            {
+                if (data.Classes.ContainsKey(cp) || seconds.Contains(cp) || cp is >= LBase and < TBase + TCount) continue;   // marks, composables, jamo
+                if (cp is >= SBase and < SBase + SCount) { bits[cp] = compose; continue; }                                  // Hangul syllables
+                if (compat && data.Compatibility.ContainsKey(cp)) continue;
+                if (data.Canonical.TryGetValue(cp, out _) && !(compose && data.Compositions.ContainsValue(cp))) continue;
+                bits[cp] = true;
+            }
+            tables[f] = bits;
+        }
+        return tables;
+    }
 
     static bool Ascii(string s)
     {
