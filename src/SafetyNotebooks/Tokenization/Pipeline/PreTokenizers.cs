@@ -64,8 +64,11 @@ public abstract record PreTokenizerStep
         return (steps, byteLevel);
     }
 
+    /// <summary>GPT-2's byte-level split pattern (ByteLevel with use_regex).</summary>
+    public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
     /// <summary>GPT-2's split (the ByteLevel pre-tokenizer with use_regex).</summary>
-    public static CodePointRegex Gpt2Regex { get; } = CodePointRegex.Create(PreTokenizeStep.Gpt2Pattern, "ByteLevel", "pattern");
+    public static CodePointRegex Gpt2Regex { get; } = CodePointRegex.Create(Gpt2Pattern, "ByteLevel", "pattern");
 
     static SplitBehavior Behavior(JsonNode? node, string source, string field) => node?.GetValue<string>() switch
     {
