@@ -136,3 +136,49 @@ public sealed class MetaspaceParityTests(ITestOutputHelper output)
         Assert.Empty(mismatches.Take(3));
     }
 }
+
+/// <summary>The cases of the issue that found the four causes, and the README's example.</summary>
+public sealed class FamilyRegressionTests
+{
+    [Fact]
+    public void Llama_3_1_adds_bos_from_its_post_processor_as_the_readme_shows()
+    {
+        var tok = HfTokenizer.Load(FamilyFixtures.Folder("llama3_1"));
+        Assert.Equal([128000, 9906], tok.Encode("Hello", addSpecialTokens: true));
+        Assert.Equal([9906], tok.Encode("Hello"));
+        Assert.Equal("Hello", tok.Decode(tok.Encode("Hello", addSpecialTokens: true), skipSpecialTokens: true));
+        Assert.True(tok.AddBos);
+    }
+
+    [Fact]
+    public void Ignore_merges_maps_a_vocabulary_word_to_its_one_id()
+    {
+        var tok = HfTokenizer.Load(FamilyFixtures.Folder("llama3"));
+        Assert.Single(tok.Encode(" Việt"));
+    }
+
+    [Fact]
+    public void An_emoji_before_a_letter_is_never_cut_between_its_utf16_halves()
+    {
+        var tok = HfTokenizer.Load(FamilyFixtures.Folder("deepseek_v3"));
+        using var rust = new Tokenizers.DotNet.Tokenizer(FamilyFixtures.Variant("deepseek_v3", "plain", j => j["post_processor"] = null));
+        foreach (var text in new[] { "😀o", " 𝟘", "𝔞*i", "𝟙512", " 𐒠" })
+        {
+            var ids = tok.Encode(text);
+            Assert.Equal(rust.Encode(text), ids.Select(i => (uint)i));
+            Assert.Equal(text, tok.Decode(ids));
+        }
+        Assert.Equal(3, tok.Encode("😀o").Count);
+    }
+
+    [Fact]
+    public void SentencePiece_families_load_and_round_trip()
+    {
+        foreach (var family in new[] { "gemma3", "llama2" })
+        {
+            var tok = HfTokenizer.Load(FamilyFixtures.Folder(family));
+            const string text = "Hello wörld 😀 𝔞\u0007 ∑";
+            Assert.Equal(text, tok.Decode(tok.Encode(text, addSpecialTokens: true), skipSpecialTokens: true));
+        }
+    }
+}
