@@ -33,6 +33,25 @@ public sealed class NormalizationParityTests
                 if (rust.Encode(text).Select(i => (int)i).ToArray() is var expected && !expected.SequenceEqual(ours.Encode(text)))
                     differing.Add(FirstDifference(ours.Decode(ours.Encode(text)), ours.Decode(expected)));
         Assert.True(differing.Count == 0, $"{differing.Count} chunks differ, first: {string.Join("; ", differing.Take(5))}");
+
+        // Each code point alone, then runs of those the form leaves unchanged (the quick-check path of the tables).
+        var unchanged = new StringBuilder();
+        for (var cp = 0x20; cp < 0x30000; cp++)
+        {
+            if (cp is >= 0xD800 and <= 0xDFFF) continue;
+            var s = char.ConvertFromUtf32(cp);
+            var expected = rust.Encode(s);
+            if (!expected.Select(i => (int)i).SequenceEqual(ours.Encode(s))) differing.Add($"U+{cp:X4} alone");
+            else if (ours.Decode(ours.Encode(s)) == s) unchanged.Append(s);
+        }
+        var all = unchanged.ToString();
+        for (var at = 0; at < all.Length; at += 512)
+        {
+            var chunk = all.Substring(at, Math.Min(512, all.Length - at));
+            if (char.IsLowSurrogate(chunk[0]) || char.IsHighSurrogate(chunk[^1])) continue;
+            if (!rust.Encode(chunk).Select(i => (int)i).SequenceEqual(ours.Encode(chunk))) differing.Add($"run at {at}");
+        }
+        Assert.True(differing.Count == 0, $"{differing.Count} differ, first: {string.Join("; ", differing.Take(8))}");
     }
 
     static string FirstDifference(string ours, string rust)

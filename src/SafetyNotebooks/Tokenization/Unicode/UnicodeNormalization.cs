@@ -16,6 +16,11 @@ public static class UnicodeNormalization
     public static string Normalize(string text, NormalizationForm form)
     {
         if (Ascii(text) || Stable(text, form)) return text;   // most text is already in the form
+        return Full(text, form);
+    }
+
+    static string Full(string text, NormalizationForm form)
+    {
         var compat = form is NormalizationForm.FormKC or NormalizationForm.FormKD;
         var decomposed = Decompose(text, compat);
         if (form is NormalizationForm.FormC or NormalizationForm.FormKC) decomposed = Compose(decomposed);
@@ -50,15 +55,13 @@ public static class UnicodeNormalization
         var tables = new System.Collections.BitArray[4];
         for (var f = 0; f < 4; f++)
         {
-            var (compose, compat) = (f is 0 or 2, f >= 2);
-            var bits = new System.Collections.BitArray(0x110000);
+            var form = f switch { 0 => NormalizationForm.FormC, 1 => NormalizationForm.FormD, 2 => NormalizationForm.FormKC, _ => NormalizationForm.FormKD };
+            var bits = new System.Collections.BitArray(0x110000, true);
             for (var cp = 0; cp < 0x110000; cp++)
             {
-                if (data.Classes.ContainsKey(cp) || seconds.Contains(cp) || cp is >= LBase and < TBase + TCount) continue;   // marks, composables, jamo
-                if (cp is >= SBase and < SBase + SCount) { bits[cp] = compose; continue; }                                  // Hangul syllables
-                if (compat && data.Compatibility.ContainsKey(cp)) continue;
-                if (data.Canonical.TryGetValue(cp, out _) && !(compose && data.Compositions.ContainsValue(cp))) continue;
-                bits[cp] = true;
+                if (data.Classes.ContainsKey(cp) || seconds.Contains(cp) || cp is >= LBase and < TBase + TCount) bits[cp] = false;   // marks, composables, jamo
+                else if (cp is >= SBase and < SBase + SCount || data.Canonical.ContainsKey(cp) || data.Compatibility.ContainsKey(cp))
+                    bits[cp] = Full(char.ConvertFromUtf32(cp), form) == char.ConvertFromUtf32(cp);
             }
             tables[f] = bits;
         }
