@@ -21,6 +21,8 @@ public static class Harness
         ["tag"] = TagBench.Run,
         ["tag-parquet"] = TagParquetBench.Run,
         ["eval"] = EvaluationBench.Run,
+        ["tokenizer"] = TokenizerBench.Run,
+        ["normalization"] = NormalizationBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

@@ -20,8 +20,10 @@ public static class ScoringCommands
             using var classifier = GteForSequenceClassification.Load(parse.GetValue(model)!, Torch.Device(parse.GetValue(InfoCommands.DeviceOption)));
             if (ids.Cast<long>().Any(i => i < 0 || i >= classifier.Config.VocabSize))
                 throw new BadInputException($"token ids must be in 0..{classifier.Config.VocabSize - 1}", path, "input_ids");
-            if (types is not null && types.Cast<long>().Any(i => i < 0 || i >= Math.Max(1, classifier.Config.TypeVocabSize)))
-                throw new BadInputException($"token types must be in 0..{Math.Max(1, classifier.Config.TypeVocabSize) - 1}", path, "token_type_ids");
+            // Without a token-type table (type_vocab_size 0, as in the released gte-base-en-v1.5) Hugging Face ignores token types.
+            if (classifier.Config.TypeVocabSize == 0) types = null;
+            if (types is not null && types.Cast<long>().Any(i => i < 0 || i >= classifier.Config.TypeVocabSize))
+                throw new BadInputException($"token types must be in 0..{classifier.Config.TypeVocabSize - 1}", path, "token_type_ids");
             var logits = SafetyClassifier.BatchLogits(classifier, ids, mask, types);
             var scores = logits.Select(row => Array.IndexOf(row, row.Max())).ToArray();
             if (parse.GetValue(Cli.JsonOption)) Cli.WriteJson(output, new { logits, scores });

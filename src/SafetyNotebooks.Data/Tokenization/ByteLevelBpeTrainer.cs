@@ -20,18 +20,24 @@ public static class ByteLevelBpeTrainer
     {
         ArgumentOutOfRangeException.ThrowIfNegative(options.Merges);
         var added = (addedTokens ?? [ByteLevelTokenizer.EndOfText, ByteLevelTokenizer.HarmfulnessTag]).ToHashSet(StringComparer.Ordinal);
-        var split = new HfPreTokenizer([RegexSplit.Gpt2], added);
+        // The same split as encoding: added tokens cut out, then GPT-2's regex on code points.
+        var addedSplitter = new AddedTokenSplitter(added.Select(a => (a, new AddedToken(-1, a, Special: true))));
+        var gpt2 = new SplitStep(PreTokenizerStep.Gpt2Regex, SplitBehavior.Isolated, Invert: false);
 
         // word (in byte-alphabet form) → count; pieces are what merges may never cross
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var pieces = new List<Piece>();
         foreach (var text in texts)
-            foreach (var (offset, length) in split.PreTokenize(text))
+            addedSplitter.Split(text, [], (start, length) =>
             {
-                var piece = text.Substring(offset, length);
-                if (added.Contains(piece)) continue;
-                var word = ToByteAlphabet(piece);
-                counts[word] = counts.GetValueOrDefault(word) + 1;
-            }
+                pieces.Clear();
+                gpt2.Apply(new Piece(text, start, length, start == 0), pieces);
+                foreach (var p in pieces)
+                {
+                    var word = ToByteAlphabet(p.ToString());
+                    counts[word] = counts.GetValueOrDefault(word) + 1;
+                }
+            });
 
         // symbols as ids into `tokens`; words ordered for a deterministic walk
         var tokens = new List<string>();

@@ -34,23 +34,11 @@ public abstract record HfNormalizer
             "Strip" => new StripNormalizer(Flag("strip_left", true), Flag("strip_right", true)),
             "StripAccents" => new StripAccentsNormalizer(),
             "Prepend" => new PrependNormalizer(Text("prepend")),
-            "Replace" => new ReplaceNormalizer(Pattern(node["pattern"], source, $"{field}.pattern"), Text("content")),
+            "Replace" => new ReplaceNormalizer(Patterns.FromJson(node["pattern"], source, $"{field}.pattern"), Text("content")),
             "BertNormalizer" => new BertNormalizer(new BertNormalization(Flag("clean_text", true), Flag("handle_chinese_chars", true),
                 node["strip_accents"]?.GetValue<bool>(), Flag("lowercase", true))),
             _ => throw new BadInputException("unsupported normalizer", source, $"{field}.type", type ?? "null"),
         };
-    }
-
-    /// <summary>A Replace/Split pattern: <c>{"String": s}</c> (literal) or <c>{"Regex": r}</c>.</summary>
-    static Regex Pattern(JsonNode? node, string source, string field)
-    {
-        if (node?["String"]?.GetValue<string>() is { } literal) return new Regex(Regex.Escape(literal), RegexOptions.CultureInvariant);
-        if (node?["Regex"]?.GetValue<string>() is { } regex)
-        {
-            try { return new Regex(regex, RegexOptions.CultureInvariant); }
-            catch (ArgumentException e) { throw new BadInputException($"not a valid regex: {e.Message}", source, $"{field}.Regex", regex); }
-        }
-        throw new BadInputException("expected {\"String\": ...} or {\"Regex\": ...}", source, field, node?.ToJsonString());
     }
 
     /// <summary>Rust's <c>char::to_lowercase</c> per character (what Lowercase does): İ becomes "i̇", the rest maps one to one.</summary>
@@ -111,9 +99,9 @@ public sealed record PrependNormalizer(string Prefix) : HfNormalizer
 }
 
 /// <summary>Replace: every match of a literal or regex pattern becomes <paramref name="Content"/>.</summary>
-public sealed record ReplaceNormalizer(Regex Pattern, string Content) : HfNormalizer
+public sealed record ReplaceNormalizer(CodePointRegex Pattern, string Content) : HfNormalizer
 {
-    public override string Apply(string text) => Pattern.Replace(text, Content.Replace("$", "$$"));
+    public override string Apply(string text) => Pattern.Replace(text, Content);
 }
 
 /// <summary>BertNormalizer: clean control characters and whitespace, space out CJK, strip accents (NFD, drop Mn), lowercase.</summary>
@@ -152,56 +140,4 @@ public sealed record BertNormalizer(BertNormalization Options) : HfNormalizer
     static bool IsCjk(int c) => c is (>= 0x4E00 and <= 0x9FFF) or (>= 0x3400 and <= 0x4DBF) or (>= 0x20000 and <= 0x2A6DF)
         or (>= 0x2A700 and <= 0x2B73F) or (>= 0x2B740 and <= 0x2B81F) or (>= 0x2B920 and <= 0x2CEAF) or (>= 0xF900 and <= 0xFAFF)
         or (>= 0x2F800 and <= 0x2FA1F);
-}
-
-/// <summary>
-/// Encoding with a normalizer, as Hugging Face tokenizers does it: added tokens with <c>normalized: false</c> (special
-/// tokens, usually) are matched in the raw text; each piece between them is normalized on its own, then the
-/// <c>normalized: true</c> added tokens are matched in it by their normalized content (so with a "▁" prefix normalizer,
-/// "cat" is found as "▁cat"), and the rest goes to the model without any added-token matching.
-/// </summary>
-public sealed record NormalizedEncoding(HfNormalizer Normalizer, Regex? RawPattern, IReadOnlyDictionary<string, AddedToken> RawIds,
-    Regex? NormalizedPattern, IReadOnlyDictionary<string, AddedToken> NormalizedIds)
-{
-    /// <summary>From tokenizer.json's added tokens (<see cref="AddedToken.IsNormalized"/> says which text each is matched in).</summary>
-    public static NormalizedEncoding Create(HfNormalizer normalizer, IReadOnlyList<AddedToken> addedTokens)
-    {
-        static Dictionary<string, AddedToken> Ids(IEnumerable<(string Content, AddedToken Token)> pairs) =>
-            pairs.Where(p => p.Content.Length > 0).GroupBy(p => p.Content, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Token, StringComparer.Ordinal);
-        var raw = Ids(addedTokens.Where(t => !t.IsNormalized).Select(t => (t.Content, t)));
-        var normalized = Ids(addedTokens.Where(t => t.IsNormalized).Select(t => (normalizer.Apply(t.Content), t)));
-        return new(normalizer, AddedToken.Pattern(raw.Keys), raw, AddedToken.Pattern(normalized.Keys), normalized);
-    }
-
-    /// <summary>The ids of <paramref name="text"/>; <paramref name="encodePlain"/> encodes text that holds no added tokens.</summary>
-    public IReadOnlyList<int> Encode(string text, Func<string, IReadOnlyList<int>> encodePlain)
-    {
-        var ids = new List<int>();
-        Split(text, RawPattern, RawIds, ids, gap =>
-        {
-            var normalized = Normalizer.Apply(gap);
-            Split(normalized, NormalizedPattern, NormalizedIds, ids, piece => ids.AddRange(encodePlain(piece)));
-        });
-        return ids;
-    }
-
-    /// <summary>
-    /// Appends the id of every match of <paramref name="pattern"/> and hands the non-empty gaps to <paramref name="gap"/>,
-    /// in order; a token with lstrip (rstrip) swallows the whitespace on its left (right), as in <see cref="HfPreTokenizer"/>.
-    /// </summary>
-    static void Split(string text, Regex? pattern, IReadOnlyDictionary<string, AddedToken> idOf, List<int> ids, Action<string> gap)
-    {
-        var at = 0;
-        if (pattern is not null)
-            for (var m = pattern.Match(text); m.Success; m = m.NextMatch())
-            {
-                if (m.Index < at) continue; // inside whitespace an earlier rstrip token swallowed
-                var token = idOf[m.Value];
-                var (start, end) = token.Swallow(text, at, m.Index, m.Length);
-                if (start > at) gap(text[at..start]);
-                ids.Add(token.Id);
-                at = end;
-            }
-        if (at < text.Length) gap(text[at..]);
-    }
 }

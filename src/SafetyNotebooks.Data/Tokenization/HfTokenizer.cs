@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
-using Microsoft.ML.Tokenizers;
 using SafetyNotebooks.Decoding;
 using SafetyNotebooks.Tokenization.ChatTemplates;
 
@@ -14,11 +14,30 @@ public sealed record AddedToken(int Id, string Content, bool Special, bool Lstri
 {
     public bool IsNormalized => Normalized ?? !Special;
 
-    /// <summary>The <c>added_tokens</c> array of tokenizer.json.</summary>
-    public static IReadOnlyList<AddedToken> ListFromJson(JsonNode? addedTokens) =>
-        (addedTokens as JsonArray ?? []).OfType<JsonObject>().Select(a => new AddedToken(
-            a["id"]!.GetValue<int>(), a["content"]!.GetValue<string>(), a["special"]?.GetValue<bool>() ?? false,
-            a["lstrip"]?.GetValue<bool>() ?? false, a["rstrip"]?.GetValue<bool>() ?? false, a["normalized"]?.GetValue<bool>())).ToList();
+    /// <summary>
+    /// The <c>added_tokens</c> array of tokenizer.json; a bad entry (id not a non-negative integer, content not a
+    /// string, single_word, which is not supported) is a <see cref="BadInputException"/> naming the field and value.
+    /// </summary>
+    public static IReadOnlyList<AddedToken> ListFromJson(JsonNode? addedTokens, string source = "tokenizer.json")
+    {
+        var list = addedTokens as JsonArray ?? [];
+        return list.Select((node, i) =>
+        {
+            var field = $"added_tokens[{i}]";
+            var a = node as JsonObject ?? throw new BadInputException("expected an object", source, field, node?.ToJsonString() ?? "null");
+            bool Flag(string name) => a[name] switch
+            {
+                null => false,
+                JsonValue v when v.TryGetValue<bool>(out var b) => b,
+                var other => throw new BadInputException("expected true or false", source, $"{field}.{name}", other.ToJsonString()),
+            };
+            var content = a["content"] is JsonValue c && c.TryGetValue<string>(out var text) ? text
+                : throw new BadInputException("expected a string", source, $"{field}.content", a["content"]?.ToJsonString() ?? "null");
+            if (Flag("single_word")) throw new BadInputException("single_word added tokens are not supported", source, $"{field}.single_word", "true");
+            return new AddedToken(BpeModel.Id(a["id"], source, $"{field}.id"), content, Flag("special"), Flag("lstrip"), Flag("rstrip"),
+                a["normalized"] is null ? null : Flag("normalized"));
+        }).ToList();
+    }
 
     /// <summary>
     /// Where a match of this token at [<paramref name="index"/>, +<paramref name="length"/>) really starts and ends in
@@ -44,20 +63,30 @@ public sealed record AddedToken(int Id, string Content, bool Special, bool Lstri
 }
 
 /// <summary>
-/// A Hugging Face byte-level BPE tokenizer (GPT-2 / SmolLM2 / Llama-3 style) read from <c>tokenizer.json</c> and
-/// <c>tokenizer_config.json</c>: vocabulary and merges drive Microsoft.ML.Tokenizers' BPE, the
-/// <c>pre_tokenizer</c> chain (ByteLevel, Digits, Split, Sequence) is reproduced step by step, and added tokens
-/// (special tokens, the harmfulness tag) are matched in the raw text first so that each is exactly one id.
+/// A Hugging Face BPE tokenizer read from <c>tokenizer.json</c> and <c>tokenizer_config.json</c>, with the Rust
+/// library's semantics step by step: added tokens matched first (raw text, then normalized text), the
+/// <c>normalizer</c>, the <c>pre_tokenizer</c> chain (Split with code-point regexes, Digits, ByteLevel, Metaspace), the
+/// BPE model (byte-level or SentencePiece-style with byte_fallback, ignore_merges), the <c>post_processor</c> and
+/// the <c>decoder</c>. Byte-level (GPT-2, SmolLM2, Llama 3, Qwen, DeepSeek, gpt-oss) and SentencePiece-style
+/// (Llama 2, Mistral, Gemma) files load; any component outside that set is refused by name.
 /// </summary>
 public sealed class HfTokenizer : ITextTokenizer
 {
-    readonly BpeTokenizer bpe;
-    readonly Dictionary<string, int> vocab;
-    readonly Dictionary<int, string> idToToken;
+    const int MaxCachedWord = 256;
+    const int MaxCacheEntries = 1 << 18;
+
+    readonly BpeModel model;
+    readonly string?[] idToToken;
     readonly HashSet<int> specialIds;
-    // With a normalizer, added tokens are matched around it (NormalizedEncoding) and the rest goes to plainBpe.
-    readonly NormalizedEncoding? normalized;
-    readonly BpeTokenizer? plainBpe;
+    readonly HfNormalizer? normalizer;
+    readonly AddedTokenSplitter rawAdded, normalizedAdded;
+    readonly IReadOnlyList<PreTokenizerStep> steps;
+    readonly bool byteLevel;
+    readonly HfDecoder? decoder;
+    readonly PostProcessor postProcessor;
+    readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheBySpan;
+    readonly IReadOnlyDictionary<string, string> templateTokens;
     JinjaTemplate? parsedChatTemplate;
 
     public IReadOnlyList<AddedToken> AddedTokens { get; }
@@ -72,9 +101,12 @@ public sealed class HfTokenizer : ITextTokenizer
     public int? BosId => BosToken is null ? null : TokenToId(BosToken);
     public int? EosId => EosToken is null ? null : TokenToId(EosToken);
 
-    /// <summary>Whether <c>Encode(text, addSpecialTokens: true)</c> adds BOS / EOS (tokenizer_config add_bos_token / add_eos_token).</summary>
-    public bool AddBos { get; }
-    public bool AddEos { get; }
+    /// <summary>Whether <c>Encode(text, addSpecialTokens: true)</c> starts with BOS / ends with EOS.</summary>
+    public bool AddBos => BosId is { } b && postProcessor.Before.Contains(b);
+    public bool AddEos => EosId is { } e && postProcessor.After.Contains(e);
+
+    /// <summary>The ids <c>Encode(text, addSpecialTokens: true)</c> puts before and after the text.</summary>
+    public PostProcessor PostProcessor => postProcessor;
 
     /// <summary>The raw Jinja chat template of tokenizer_config.json, when the model has one.</summary>
     public string? ChatTemplate { get; }
@@ -85,46 +117,33 @@ public sealed class HfTokenizer : ITextTokenizer
     HfTokenizer(JsonObject json, JsonObject? config, string source)
     {
         Json = json;
-        var model = json["model"] as JsonObject ?? throw new BadInputException("missing model", source, "model");
-        var type = model["type"]?.GetValue<string>();
-        if (type != "BPE") throw new BadInputException("only byte-level BPE tokenizers are supported", source, "model.type", type ?? "null");
-        if (model["byte_fallback"]?.GetValue<bool>() == true)
-            throw new BadInputException("SentencePiece-style BPE (byte_fallback) is not supported, only byte-level BPE", source, "model.byte_fallback", "true");
+        var modelNode = json["model"] as JsonObject ?? throw new BadInputException("missing model", source, "model");
+        var type = modelNode["type"]?.GetValue<string>();
+        if (type != "BPE") throw new BadInputException("only BPE tokenizers are supported (WordPiece: WordPieceTokenizer)", source, "model.type", type ?? "null");
+        model = BpeModel.FromJson(modelNode, source);
+        AddedTokens = AddedToken.ListFromJson(json["added_tokens"], source);
+        normalizer = HfNormalizer.FromJson(json["normalizer"], source);
+        (steps, byteLevel) = PreTokenizerStep.FromJson(json["pre_tokenizer"], source);
+        decoder = HfDecoder.FromJson(json["decoder"], source);
 
-        vocab = (model["vocab"] as JsonObject ?? throw new BadInputException("missing", source, "model.vocab"))
-            .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>(), StringComparer.Ordinal);
-        var merges = (model["merges"] as JsonArray ?? []).Select(m => m switch
-        {
-            JsonArray pair when pair.Count == 2 => $"{pair[0]!.GetValue<string>()} {pair[1]!.GetValue<string>()}",
-            JsonValue v => v.GetValue<string>(),
-            _ => throw new BadInputException("merge must be \"a b\" or [a, b]", source, "model.merges", m?.ToJsonString()),
-        }).ToList();
-        AddedTokens = AddedToken.ListFromJson(json["added_tokens"]);
-        normalized = HfNormalizer.FromJson(json["normalizer"], source) is { } normalizer ? NormalizedEncoding.Create(normalizer, AddedTokens) : null;
-
-        idToToken = vocab.ToDictionary(kv => kv.Value, kv => kv.Key);
-        BaseVocabSize = vocab.Count;
+        BaseVocabSize = model.Vocab.Count;
+        var maxId = Math.Max(model.Vocab.Values.Max(), AddedTokens.Count == 0 ? 0 : AddedTokens.Max(a => a.Id));
+        idToToken = new string?[maxId + 1];
+        foreach (var (token, id) in model.Vocab) idToToken[id] = token;
         foreach (var a in AddedTokens) idToToken[a.Id] = a.Content;
-        VocabSize = idToToken.Count == 0 ? 0 : idToToken.Keys.Max() + 1;
+        VocabSize = maxId + 1;
         specialIds = AddedTokens.Where(a => a.Special).Select(a => a.Id).ToHashSet();
-
-        var specials = AddedTokens.ToDictionary(a => a.Content, a => a.Id, StringComparer.Ordinal);
-        var steps = PreTokenizerSteps(json["pre_tokenizer"], source, "pre_tokenizer");
-        bpe = BpeTokenizer.Create(new BpeOptions(vocab)
-        {
-            Merges = merges,
-            ByteLevel = true,
-            SpecialTokens = specials.Count == 0 ? null : specials,
-            PreTokenizer = new HfPreTokenizer(steps, AddedTokens),
-        });
-        if (normalized is not null)
-            plainBpe = BpeTokenizer.Create(new BpeOptions(vocab) { Merges = merges, ByteLevel = true, PreTokenizer = new HfPreTokenizer(steps, Array.Empty<AddedToken>()) });
+        // Without a normalizer every added token is matched in the raw text.
+        rawAdded = new AddedTokenSplitter(AddedTokens.Where(a => normalizer is null || !a.IsNormalized).Select(a => (a.Content, a)));
+        normalizedAdded = new AddedTokenSplitter(normalizer is null ? [] : AddedTokens.Where(a => a.IsNormalized).Select(a => (normalizer.Apply(a.Content), a)));
+        cacheBySpan = cache.GetAlternateLookup<ReadOnlySpan<char>>();
 
         static string? TokenText(JsonNode? n) => n switch { JsonValue v => v.GetValue<string>(), JsonObject o => o["content"]?.GetValue<string>(), _ => null };
         BosToken = TokenText(config?["bos_token"]);
         EosToken = TokenText(config?["eos_token"]);
-        AddBos = config?["add_bos_token"]?.GetValue<bool>() ?? false;
-        AddEos = config?["add_eos_token"]?.GetValue<bool>() ?? false;
+        templateTokens = new[] { "bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token" }
+            .Select(name => (name, text: TokenText(config?[name]))).Where(p => p.text is not null).ToDictionary(p => p.name, p => p.text!);
+        postProcessor = ChoosePostProcessor(json, config, source);
         ChatTemplate = config?["chat_template"] switch
         {
             JsonValue v => v.GetValue<string>(),
@@ -133,28 +152,22 @@ public sealed class HfTokenizer : ITextTokenizer
         };
     }
 
-    static List<PreTokenizeStep> PreTokenizerSteps(JsonNode? node, string source, string field)
+    /// <summary>
+    /// The ids added around a text. transformers' Llama and Gemma tokenizers rebuild the post-processor from
+    /// tokenizer_config.json's <c>add_bos_token</c>/<c>add_eos_token</c>, so for those classes the flags govern;
+    /// otherwise tokenizer.json's <c>post_processor</c> does, and without one the flags do.
+    /// </summary>
+    PostProcessor ChoosePostProcessor(JsonObject json, JsonObject? config, string source)
     {
-        if (node is null) return [];
-        var type = node["type"]?.GetValue<string>();
-        switch (type)
-        {
-            case "Sequence":
-                return (node["pretokenizers"] as JsonArray ?? []).SelectMany((p, i) => PreTokenizerSteps(p, source, $"{field}.pretokenizers[{i}]")).ToList();
-            case "ByteLevel":
-                if (node["add_prefix_space"]?.GetValue<bool>() == true)
-                    throw new BadInputException("add_prefix_space=true is not supported", source, $"{field}.add_prefix_space", "true");
-                return node["use_regex"]?.GetValue<bool>() == false ? [] : [RegexSplit.Gpt2];
-            case "Digits":
-                return [new DigitsSplit(node["individual_digits"]?.GetValue<bool>() ?? false)];
-            case "Split":
-                var behavior = node["behavior"]?.GetValue<string>();
-                if (behavior != "Isolated") throw new BadInputException("only Isolated splits are supported", source, $"{field}.behavior", behavior ?? "null");
-                var pattern = node["pattern"]?["Regex"]?.GetValue<string>() ?? Regex.Escape(node["pattern"]?["String"]?.GetValue<string>() ?? throw new BadInputException("missing pattern", source, $"{field}.pattern"));
-                return [new RegexSplit(new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant))];
-            default:
-                throw new BadInputException("unsupported pre-tokenizer", source, $"{field}.type", type ?? "null");
-        }
+        var fromJson = PostProcessor.FromJson(json["post_processor"], source);
+        var cls = config?["tokenizer_class"]?.GetValue<string>() ?? "";
+        var hasFlags = config?["add_bos_token"] is not null || config?["add_eos_token"] is not null;
+        var rebuilds = cls is "LlamaTokenizer" or "LlamaTokenizerFast" or "GemmaTokenizer" or "GemmaTokenizerFast" or "CodeLlamaTokenizer" or "CodeLlamaTokenizerFast";
+        if (json["post_processor"] is not null && !(rebuilds && hasFlags)) return fromJson;
+        bool Flag(string name, bool fallback) => config?[name] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : fallback;
+        var bos = Flag("add_bos_token", rebuilds) && BosId is { } b ? new[] { b } : [];
+        var eos = Flag("add_eos_token", false) && EosId is { } e ? new[] { e } : [];
+        return new PostProcessor(bos, eos);
     }
 
     /// <summary>Loads <c>tokenizer.json</c> (and <c>tokenizer_config.json</c> when present) from a folder.</summary>
@@ -166,8 +179,14 @@ public sealed class HfTokenizer : ITextTokenizer
         return FromJson(ReadObject(path), File.Exists(configPath) ? ReadObject(configPath) : null, path);
     }
 
-    public static HfTokenizer FromJson(JsonObject tokenizerJson, JsonObject? tokenizerConfig = null, string source = "tokenizer.json") =>
-        new(tokenizerJson, tokenizerConfig, source);
+    public static HfTokenizer FromJson(JsonObject tokenizerJson, JsonObject? tokenizerConfig = null, string source = "tokenizer.json")
+    {
+        try { return new(tokenizerJson, tokenizerConfig, source); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
+        {
+            throw new BadInputException($"malformed tokenizer file: {e.Message}", source, inner: e);
+        }
+    }
 
     static JsonObject ReadObject(string path)
     {
@@ -178,23 +197,64 @@ public sealed class HfTokenizer : ITextTokenizer
 
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
     {
-        var ids = normalized is null
-            ? bpe.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false)
-            : normalized.Encode(text, piece => plainBpe!.EncodeToIds(piece, considerPreTokenization: true, considerNormalization: false));
-        if (!addSpecialTokens || (!AddBos && !AddEos)) return ids;
-        var result = new List<int>(ids.Count + 2);
-        if (AddBos && BosId is { } b) result.Add(b);
-        result.AddRange(ids);
-        if (AddEos && EosId is { } e) result.Add(e);
-        return result;
+        var ids = new List<int>(text.Length / 3 + 4);
+        var pieces = new List<Piece>();
+        var next = new List<Piece>();
+        rawAdded.Split(text, ids, (start, length) =>
+        {
+            if (normalizer is null) { EncodePiece(new Piece(text, start, length, start == 0), ids, pieces, next); return; }
+            var normalized = normalizer.Apply(text.Substring(start, length));
+            normalizedAdded.Split(normalized, ids, (s, l) => EncodePiece(new Piece(normalized, s, l, start == 0 && s == 0), ids, pieces, next));
+        });
+        return addSpecialTokens ? postProcessor.Apply(ids) : ids;
     }
 
+    /// <summary>Pre-tokenizes a piece holding no added token and appends the model's ids of every sub-piece.</summary>
+    void EncodePiece(Piece piece, List<int> ids, List<Piece> pieces, List<Piece> next)
+    {
+        pieces.Clear();
+        pieces.Add(piece);
+        foreach (var step in steps)
+        {
+            next.Clear();
+            foreach (var p in pieces) step.Apply(p, next);
+            (pieces, next) = (next, pieces);
+        }
+        foreach (var p in pieces) EncodeWord(p.Span, ids);
+    }
+
+    void EncodeWord(ReadOnlySpan<char> word, List<int> ids)
+    {
+        if (word.IsEmpty) return;
+        if (cacheBySpan.TryGetValue(word, out var cached)) { ids.AddRange(cached); return; }
+        var output = new List<int>();
+        model.Tokenize(byteLevel ? ByteLevelChars(word) : word, output);
+        if (word.Length <= MaxCachedWord && cache.Count < MaxCacheEntries) cacheBySpan.TryAdd(word, output.ToArray());
+        ids.AddRange(output);
+    }
+
+    /// <summary>The GPT-2 byte-level form: one printable character per UTF-8 byte.</summary>
+    static string ByteLevelChars(ReadOnlySpan<char> word)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(word.ToArray());
+        return string.Create(bytes.Length, bytes, (span, b) => { for (var i = 0; i < b.Length; i++) span[i] = ByteLevelTokenizer.ByteToChar[b[i]]; });
+    }
+
+    /// <summary>
+    /// The text of <paramref name="ids"/> through the tokenizer's decoder (special tokens dropped with
+    /// <paramref name="skipSpecialTokens"/>); without a decoder the tokens are joined by spaces, as Hugging Face does.
+    /// </summary>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
     {
-        var list = skipSpecialTokens ? ids.Where(i => !specialIds.Contains(i)).ToList() : ids.ToList();
-        foreach (var id in list)
-            if (!idToToken.ContainsKey(id)) throw new ArgumentOutOfRangeException(nameof(ids), id, $"id is outside the vocabulary (size {VocabSize})");
-        return bpe.Decode(list, considerSpecialTokens: true);
+        var tokens = new List<string>();
+        foreach (var id in ids)
+        {
+            if (id < 0 || id >= idToToken.Length || idToToken[id] is not { } token)
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"id is outside the vocabulary (size {VocabSize})");
+            if (skipSpecialTokens && specialIds.Contains(id)) continue;
+            tokens.Add(token);
+        }
+        return decoder is null ? string.Join(" ", tokens) : decoder.Decode(tokens);
     }
 
     /// <summary>
@@ -206,17 +266,14 @@ public sealed class HfTokenizer : ITextTokenizer
     {
         var template = ChatTemplate ?? throw new BadInputException("the tokenizer has no chat template", "tokenizer_config.json", "chat_template");
         parsedChatTemplate ??= JinjaTemplate.Parse(template);
-        var tokens = new Dictionary<string, string>();
-        if (BosToken is not null) tokens["bos_token"] = BosToken;
-        if (EosToken is not null) tokens["eos_token"] = EosToken;
-        return parsedChatTemplate.RenderChat(messages, addGenerationPrompt, tokens);
+        return parsedChatTemplate.RenderChat(messages, addGenerationPrompt, templateTokens);
     }
 
     public int? TokenToId(string token) =>
-        AddedTokens.FirstOrDefault(a => a.Content == token)?.Id ?? (vocab.TryGetValue(token, out var id) ? id : null);
+        AddedTokens.FirstOrDefault(a => a.Content == token)?.Id ?? (model.Lookup(token) is var id and >= 0 ? id : null);
 
     /// <summary>The token string of an id (byte-level form for vocabulary tokens), or null.</summary>
-    public string? IdToToken(int id) => idToToken.GetValueOrDefault(id);
+    public string? IdToToken(int id) => id >= 0 && id < idToToken.Length ? idToToken[id] : null;
 
     /// <summary>
     /// A copy of this tokenizer's json with <paramref name="token"/> added as a special token (id = current vocab size)

@@ -64,18 +64,20 @@ public sealed class WordPieceTokenizer : ITextTokenizer
         var type = (string?)model["type"];
         if (type != "WordPiece") throw new BadInputException("only WordPiece tokenizers are supported here", path, "model.type", type ?? "(missing)");
         var vocabulary = (model["vocab"] as JsonObject ?? throw new BadInputException("missing", path, "model.vocab"))
-            .ToDictionary(kv => kv.Key, kv => (int)kv.Value!);
+            .ToDictionary(kv => kv.Key, kv => BpeModel.Id(kv.Value, path, $"model.vocab[{JsonSerializer.Serialize(kv.Key)}]"));
+        if (vocabulary.Count == 0) throw new BadInputException("the vocabulary is empty", path, "model.vocab", "{}");
+        var unk = model["unk_token"] is JsonValue u && u.TryGetValue<string>(out var unkText) ? unkText : "[UNK]";
+        if (!vocabulary.ContainsKey(unk)) throw new BadInputException("the vocabulary lacks its unknown token", path, "model.unk_token", unk);
         var n = root["normalizer"] as JsonObject;
         var normalization = n is null ? new BertNormalization(false, false, false, false)
             : (string?)n["type"] == "BertNormalizer"
                 ? new BertNormalization((bool?)n["clean_text"] ?? true, (bool?)n["handle_chinese_chars"] ?? true, (bool?)n["strip_accents"], (bool?)n["lowercase"] ?? true)
                 : throw new BadInputException("only the BertNormalizer is supported", path, "normalizer.type", (string?)n["type"] ?? "(missing)");
-        var added = (root["added_tokens"] as JsonArray ?? [])
-            .Select(t => ((string)t!["content"]!, (int)t["id"]!, (bool?)t["special"] ?? false));
+        var added = AddedToken.ListFromJson(root["added_tokens"], path).Select(t => (t.Content, t.Id, t.Special));
         var (cls, sep) = ("[CLS]", "[SEP]");
         if (root["post_processor"] is JsonObject pp && (string?)pp["type"] == "BertProcessing")
             (cls, sep) = ((string)pp["cls"]![0]!, (string)pp["sep"]![0]!);
-        return new WordPieceTokenizer(vocabulary, normalization, (string?)model["unk_token"] ?? "[UNK]",
+        return new WordPieceTokenizer(vocabulary, normalization, unk,
             (string?)model["continuing_subword_prefix"] ?? "##", (int?)model["max_input_chars_per_word"] ?? 100, added, cls, sep);
     }
 

@@ -30,6 +30,30 @@ public sealed class ScoringCliTests
     }
 
     [Fact]
+    public async Task Classify_ignores_token_types_when_the_model_has_no_token_type_table()
+    {
+        // gte-base-en-v1.5 is released with type_vocab_size 0: Hugging Face then ignores token_type_ids.
+        var model = TestDirs.Fresh();
+        foreach (var f in Directory.GetFiles(Gte)) File.Copy(f, Path.Combine(model, Path.GetFileName(f)));
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!;
+        config["type_vocab_size"] = 0;
+        File.WriteAllText(Path.Combine(model, "config.json"), config.ToJsonString());
+        var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Gte, "expected.json"))).RootElement.GetProperty("batches")[1];
+        async Task<string> Logits(bool withTypes)
+        {
+            var batch = Path.Combine(TestDirs.Fresh(), "batch.json");
+            File.WriteAllText(batch, withTypes
+                ? JsonSerializer.Serialize(new { input_ids = expected.GetProperty("input_ids"), attention_mask = expected.GetProperty("attention_mask"), token_type_ids = expected.GetProperty("token_type_ids") })
+                : JsonSerializer.Serialize(new { input_ids = expected.GetProperty("input_ids"), attention_mask = expected.GetProperty("attention_mask") }));
+            var r = await CliRunner.RunAsync("classify", "--model", model, "--batch", batch, "--json", "--device", "cpu");
+            Assert.True(r.Code == 0, r.Err);
+            return JsonDocument.Parse(r.Out).RootElement.GetProperty("logits").GetRawText();
+        }
+        Assert.Contains(1, expected.GetProperty("token_type_ids").EnumerateArray().SelectMany(row => row.EnumerateArray().Select(v => v.GetInt32())));
+        Assert.Equal(await Logits(withTypes: false), await Logits(withTypes: true));
+    }
+
+    [Fact]
     public async Task Classify_refuses_ragged_rows_with_exit_2_naming_the_field()
     {
         var dir = TestDirs.Fresh();

@@ -141,7 +141,7 @@ public class NormalizerTests
         json["normalizer"] = N("Replace", ("pattern", new JsonObject { ["Regex"] = "(" }), ("content", ""));
         Assert.Contains("normalizer.pattern.Regex", Assert.Throws<BadInputException>(() => HfTokenizer.FromJson(json)).Message);
         json = TokenizerTests.SmolLikeJson();
-        json["model"]!["byte_fallback"] = true;
-        Assert.Contains("model.byte_fallback", Assert.Throws<BadInputException>(() => HfTokenizer.FromJson(json)).Message);
+        json["model"]!["dropout"] = 0.1;
+        Assert.Contains("model.dropout", Assert.Throws<BadInputException>(() => HfTokenizer.FromJson(json)).Message);
     }
 }

@@ -117,7 +117,7 @@ public class TokenizerTests
         json["model"]!["type"] = "WordPiece";
         Assert.Contains("model.type", Assert.Throws<BadInputException>(() => HfTokenizer.FromJson(json)).Message);
         json = ByteLevelTokenizer.TokenizerJson();
-        json["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace" };
+        json["pre_tokenizer"] = new JsonObject { ["type"] = "BertPreTokenizer" };
         Assert.Contains("pre_tokenizer.type", Assert.Throws<BadInputException>(() => HfTokenizer.FromJson(json)).Message);
     }
 }

@@ -12,6 +12,9 @@ namespace SafetyNotebooks.Tokenization.ChatTemplates;
 /// </summary>
 public static class JinjaEvaluator
 {
+    /// <summary>What Python's str.strip() removes (str.isspace): .NET's whitespace plus U+001C–U+001F.</summary>
+    static readonly char[] PythonWhitespace = Enumerable.Range(0, 0x10000).Where(c => char.IsWhiteSpace((char)c) || c is >= 0x1C and <= 0x1F).Select(c => (char)c).ToArray();
+
     public static string Render(IReadOnlyList<Node> template, IReadOnlyDictionary<string, object?> variables, Func<DateTime>? now = null)
     {
         var output = new StringBuilder();
@@ -290,7 +293,7 @@ public static class JinjaEvaluator
             object? Arg(int i, string name, object? fallback) => kwargs.TryGetValue(name, out var k) ? k : i < args.Count ? args[i] : fallback;
             switch (f.Filter)
             {
-                case "trim": return Arg(0, "chars", null) is string chars ? Str(v).Trim(chars.ToCharArray()) : Str(v).Trim();
+                case "trim": return Arg(0, "chars", null) is string chars ? Str(v).Trim(chars.ToCharArray()) : Str(v).Trim(PythonWhitespace);
                 case "length" or "count":
                     return v switch
                     {
@@ -357,9 +360,9 @@ public static class JinjaEvaluator
             string? StrArg(int i) => i < args.Count && args[i] is string s ? s : null;
             switch (target, method)
             {
-                case (string s, "strip"): return StrArg(0) is { } sc ? s.Trim(sc.ToCharArray()) : s.Trim();
-                case (string s, "lstrip"): return StrArg(0) is { } lc ? s.TrimStart(lc.ToCharArray()) : s.TrimStart();
-                case (string s, "rstrip"): return StrArg(0) is { } rc ? s.TrimEnd(rc.ToCharArray()) : s.TrimEnd();
+                case (string s, "strip"): return StrArg(0) is { } sc ? s.Trim(sc.ToCharArray()) : s.Trim(PythonWhitespace);
+                case (string s, "lstrip"): return StrArg(0) is { } lc ? s.TrimStart(lc.ToCharArray()) : s.TrimStart(PythonWhitespace);
+                case (string s, "rstrip"): return StrArg(0) is { } rc ? s.TrimEnd(rc.ToCharArray()) : s.TrimEnd(PythonWhitespace);
                 case (string s, "upper"): return s.ToUpperInvariant();
                 case (string s, "lower"): return s.ToLowerInvariant();
                 case (string s, "title"): return CultureInfo.InvariantCulture.TextInfo.ToTitleCase(s.ToLowerInvariant());

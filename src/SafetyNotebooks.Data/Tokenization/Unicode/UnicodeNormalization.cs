@@ -6,14 +6,21 @@ namespace SafetyNotebooks.Tokenization.Unicode;
 /// <summary>
 /// Unicode normalization forms NFC, NFD, NFKC and NFKD (UAX #15) from built-in tables. The library runs with
 /// .NET's invariant globalization, where <see cref="string.Normalize()"/> leaves non-ASCII text unchanged, so Hugging
-/// Face's normalizers cannot use it. The tables (normalization-data.txt) are generated from Python's unicodedata by
-/// make_normalization_data.py; Hangul syllables are decomposed and composed algorithmically.
+/// Face's normalizers cannot use it; nor would ICU be exact: Hugging Face's Rust tokenizers normalize with Unicode 9.0
+/// tables, and ICU knows later characters. The tables (normalization-data.txt) are generated from Python's
+/// unicodedata by make_normalization_data.py, restricted to code points of Unicode 9.0; Hangul syllables are
+/// decomposed and composed algorithmically.
 /// </summary>
 public static class UnicodeNormalization
 {
     public static string Normalize(string text, NormalizationForm form)
     {
-        if (Ascii(text)) return text;   // ASCII is invariant under every form
+        if (Ascii(text) || Stable(text, form)) return text;   // most text is already in the form
+        return Full(text, form);
+    }
+
+    static string Full(string text, NormalizationForm form)
+    {
         var compat = form is NormalizationForm.FormKC or NormalizationForm.FormKD;
         var decomposed = Decompose(text, compat);
         if (form is NormalizationForm.FormC or NormalizationForm.FormKC) decomposed = Compose(decomposed);
@@ -23,6 +30,43 @@ public static class UnicodeNormalization
     }
 
     public static int CombiningClass(int cp) => Data.Value.Classes.GetValueOrDefault(cp);
+
+    /// <summary>
+    /// A sufficient test that <paramref name="text"/> is unchanged by <paramref name="form"/>: every code point is a
+    /// starter (class 0) that no composition takes as its second part, and it is invariant under the form on its own
+    /// (no decomposition; for NFC a primary composite, which recomposes to itself). Then nothing reorders or composes
+    /// across code points.
+    /// </summary>
+    static bool Stable(string text, NormalizationForm form)
+    {
+        var stable = StableTable.Value[form switch { NormalizationForm.FormC => 0, NormalizationForm.FormD => 1, NormalizationForm.FormKC => 2, _ => 3 }];
+        foreach (var rune in text.EnumerateRunes())
+            if (!stable[rune.Value]) return false;
+        return true;
+    }
+
+    /// <summary>Per form, per code point: stable in the sense of <see cref="Stable"/>.</summary>
+    static readonly Lazy<System.Collections.BitArray[]> StableTable = new(BuildStableTable);
+
+    static System.Collections.BitArray[] BuildStableTable()
+    {
+        var data = Data.Value;
+        var seconds = data.Compositions.Keys.Select(k => k.Item2).ToHashSet();
+        var tables = new System.Collections.BitArray[4];
+        for (var f = 0; f < 4; f++)
+        {
+            var form = f switch { 0 => NormalizationForm.FormC, 1 => NormalizationForm.FormD, 2 => NormalizationForm.FormKC, _ => NormalizationForm.FormKD };
+            var bits = new System.Collections.BitArray(0x110000, true);
+            for (var cp = 0; cp < 0x110000; cp++)
+            {
+                if (data.Classes.ContainsKey(cp) || seconds.Contains(cp) || cp is >= LBase and < TBase + TCount) bits[cp] = false;   // marks, composables, jamo
+                else if (cp is >= SBase and < SBase + SCount || data.Canonical.ContainsKey(cp) || data.Compatibility.ContainsKey(cp))
+                    bits[cp] = Full(char.ConvertFromUtf32(cp), form) == char.ConvertFromUtf32(cp);
+            }
+            tables[f] = bits;
+        }
+        return tables;
+    }
 
     static bool Ascii(string s)
     {
