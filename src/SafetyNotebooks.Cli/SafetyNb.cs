@@ -21,6 +21,8 @@ public static class SafetyNb
                      ScoringCommands.Scoring(),
                      SynthCommands.Build(),
                      TagCommands.Build(),
+                     MixCommands.Build(),
+                     PipelineCommands.Build(),
                      ExportCommands.Build(),
                      ModelCommands.Build(),
                      TrainCommands.Build(),
