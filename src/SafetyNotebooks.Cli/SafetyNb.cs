@@ -22,6 +22,7 @@ public static class SafetyNb
                      SynthCommands.Build(),
                      TagCommands.Build(),
                      MixCommands.Build(),
+                     TokenizerCommands.Build(),
                      PipelineCommands.Build(),
                      ExportCommands.Build(),
                      ModelCommands.Build(),

@@ -22,7 +22,7 @@ public static class MixCommands
             var r = await Progress.RunAsync("mixing", json, parse.InvocationConfiguration.Error,
                 p => MixJob.RunAsync(spec, parse.GetValue(output)!, parse.GetValue(stage.ShardIndex), parse.GetValue(stage.NumShards), parse.GetValue(threads), p, ct));
             if (json)
-                Cli.WriteJson(stdout, new { manifest = r.ManifestPath, files_written = r.FilesWritten, files_skipped = r.FilesSkipped, phases = r.Manifest.Phases });
+                Cli.WriteJson(stdout, new { manifest = r.ManifestPath, rows = r.Manifest.Phases.Sum(p => p.Rows), tokens = r.Manifest.Phases.Sum(p => p.Tokens), files_written = r.FilesWritten, files_skipped = r.FilesSkipped, phases = r.Manifest.Phases });
             else
             {
                 foreach (var ph in r.Manifest.Phases)

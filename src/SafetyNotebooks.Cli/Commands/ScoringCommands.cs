@@ -101,7 +101,7 @@ public static class ScoringCommands
             var result = await Progress.RunAsync("scoring documents", json, stdout,
                 progress => DocumentScoring.ScoreAsync(parse.GetValue(input)!, job, options, progress, cancel));
             var failures = await DocumentScoring.CountLlmFailuresAsync(parse.GetValue(output)!, cancel);
-            if (json) Cli.WriteJson(stdout, new { files = result.Files.Select(s => new { s.Input, s.Output, rows = s.RowsOut, s.Skipped }), llm_failures = failures, judge = judge?.ToString() });
+            if (json) Cli.WriteJson(stdout, new { documents = result.RowsOut, processed = result.Processed, skipped = result.Skipped, files = result.Files.Select(s => new { s.Input, s.Output, rows = s.RowsOut, s.Skipped }), llm_failures = failures, judge = judge?.ToString() });
             else
             {
                 foreach (var s in result.Files)
@@ -119,6 +119,7 @@ public static class ScoringCommands
         var command = new Command("scoring", "Train safety classifiers and compute scoring metrics");
         command.Subcommands.Add(Train());
         command.Subcommands.Add(Metrics());
+        command.Subcommands.Add(ToyClassifierCommand.Build());
         return command;
     }
 

@@ -12,7 +12,7 @@ public sealed record SynthesisShardResult(int Units, int Skipped, int Documents,
 /// <summary>
 /// <c>safetynb synth</c> as a sharded, resumable job: inputs follow <see cref="InputFiles"/>, each unit of work (a file
 /// or a row-group range, <see cref="ShardUnits"/>) has its own journal (<c>OUT/work/TASK/NAME</c>) and writes
-/// <c>OUT/{config}/{split}/{NAME}.parquet</c> plus <c>OUT/rejects/TASK/{split}/{NAME}.jsonl</c>; a unit whose sources all
+/// <c>OUT/{config}/{split}/{NAME}.parquet</c> plus <c>OUT/rejects/TASK/{REL}.jsonl</c>; a unit whose sources all
 /// got an answer is marked done (<c>OUT/.synth-TASK/…</c>) and skipped by later runs. NAME is the input's path without
 /// split and <c>score_N_*</c> folders, so the union of the outputs is the same for any number of workers.
 /// </summary>
@@ -34,7 +34,8 @@ public static partial class SynthesisShards
         {
             var unit = units[k];
             var (split, name) = (unit.Split() ?? "train", Name(unit));
-            var marker = SafePath.Combine(Path.Combine(outputDir, $".synth-{taskName}"), Path.Combine(split, name + ".json"));
+            var key = Path.ChangeExtension(unit.OutputRelativePath, null); // unique per unit: markers, journals, rejects
+            var marker = SafePath.Combine(Path.Combine(outputDir, $".synth-{taskName}"), key + ".json");
             if (File.Exists(marker))
             {
                 stats.Add(JsonSerializer.Deserialize<UnitStats>(File.ReadAllText(marker))! with { Skipped = true });
@@ -43,11 +44,11 @@ public static partial class SynthesisShards
             var sources = await SynthesisOutputs.ReadSourcesAsync(unit, task, ct);
             if (limit is { } l) sources = sources.Take(Math.Max(0, l)).ToList();
             using var client = clientFor(sources.Select(s => s.Doc).ToList());
-            var job = jobFor(SafePath.Combine(outputDir, Path.Combine("work", taskName, split, name)));
+            var job = jobFor(SafePath.Combine(outputDir, Path.Combine("work", taskName, key)));
             var unitIndex = k;
             var result = await SynthesisPipeline.RunAsync(client, job, sources.Select(s => s.Item),
                 new SyncProgress<double>(f => progress?.Report((unitIndex + f) / units.Count)), ct);
-            var rejects = SafePath.Combine(outputDir, Path.Combine("rejects", taskName, split, name + ".jsonl"));
+            var rejects = SafePath.Combine(outputDir, Path.Combine("rejects", taskName, key + ".jsonl"));
             Directory.CreateDirectory(Path.GetDirectoryName(rejects)!);
             var files = await SynthesisOutputs.WriteAsync(outputDir, result.Outcomes, sources.ToDictionary(s => s.Doc.Id, s => s.Doc), split, name, rejects, ct);
             foreach (var r in result.Rejected) reasons[r.RejectReason!.Split(" (")[0]] = reasons.GetValueOrDefault(r.RejectReason!.Split(" (")[0]) + 1;
