@@ -44,10 +44,11 @@ public static class LaunchCommands
         var partition = Opt<string?>("--partition", "SLURM partition");
         var account = Opt<string?>("--account", "SLURM account");
         var jobName = Opt("--job-name", "SLURM job name", "safelm");
+        var phases = Opt<string?>("--mix-manifest", "mix-manifest.json of a curriculum: one LitGPT stage per phase (--data is then the folder of the phases' LitData folders), each later stage starting from the previous one's final checkpoint");
         var command = new Command("plan", "Write pretrain.yaml, launch.sbatch, plan.json and summary.md for a LitGPT run")
         {
             engine, model, nodes, gpus, tokens, data, tokenizer, outDir, tag, gpu, mfu, globalBatch, microBatch, seq, warmup, save,
-            logger, time, partition, account, jobName, Cli.JsonOption,
+            logger, time, partition, account, jobName, phases, Cli.JsonOption,
         };
         command.SetHandler((parse, output) =>
         {
@@ -60,6 +61,7 @@ public static class LaunchCommands
                 parse.GetValue(warmup), SaveInterval: parse.GetValue(save), Logger: parse.GetValue(logger)!, TimeLimit: parse.GetValue(time)!,
                 Partition: parse.GetValue(partition), Account: parse.GetValue(account), JobName: parse.GetValue(jobName)!);
             if (request.SaveInterval < 1) throw new BadInputException("must be at least 1", "--save-interval", value: request.SaveInterval.ToString());
+            if (parse.GetValue(phases) is { } manifest) return WritePhases(PhasedPlans.Plan(request, manifest, request.DataDir), parse.GetValue(Cli.JsonOption), output);
             var plan = PretrainPlanner.Plan(request);
             var files = PlanFiles.Write(plan);
             if (parse.GetValue(Cli.JsonOption))
@@ -73,6 +75,18 @@ public static class LaunchCommands
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    // one plan folder per phase, in order; each is submitted after the previous one finishes (sbatch --dependency=afterok)
+    static int WritePhases(IReadOnlyList<PretrainPlan> plans, bool json, TextWriter output)
+    {
+        var files = plans.Select(PlanFiles.Write).ToList();
+        if (json)
+            Cli.WriteJson(output, plans.Select((p, k) => new { stage = k + 1, plan = p.Request.OutDir, tokens = (long)p.Request.Tokens, data = p.Request.DataDir, initial_checkpoint_dir = p.Request.InitialCheckpointDir, files = files[k] }));
+        else
+            foreach (var (p, k) in plans.Select((p, k) => (p, k)))
+                output.WriteLine($"stage {k + 1}: {(long)p.Request.Tokens:N0} tokens on {p.Request.DataDir}{(p.Request.InitialCheckpointDir is { } i ? $", from {i}" : "")} → {p.Request.OutDir}");
+        return ExitCodes.Ok;
     }
 
     static Command Submit()

@@ -3,6 +3,7 @@ namespace SafetyNotebooks.Launch;
 /// <summary>
 /// What the user asks for with <c>safetynb launch plan</c>. Defaults are the paper's run (PAPER.md §1.8: the released
 /// model cards' LitGPT config) and SmolLM2's optimiser settings where the cards are silent (PRETRAINING.md §2).
+/// <see cref="InitialCheckpointDir"/> starts from an earlier stage's weights (a curriculum phase, see <see cref="PhasedPlans"/>).
 /// </summary>
 public sealed record PretrainRequest(
     string Model,
@@ -34,4 +35,5 @@ public sealed record PretrainRequest(
     string JobName = "safelm",
     string TimeLimit = "2-00:00:00",
     string? Partition = null,
-    string? Account = null);
+    string? Account = null,
+    string? InitialCheckpointDir = null);

@@ -35,7 +35,8 @@ public sealed partial record PipelineSpec(string Name, string WorkDir, string Fi
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var vars = new Dictionary<string, string>(StringComparer.Ordinal) { ["pipeline_dir"] = dir };
         if (y.Map("vars") is { } v)
-            foreach (var k in v.Keys) vars[k] = v.String(k) ?? throw new BadInputException("expected a single value", path, v.KeyPath(k));
+            foreach (var k in v.Keys) // a var may use the vars above it
+                vars[k] = Substitute(v.String(k) ?? throw new BadInputException("expected a single value", path, v.KeyPath(k)), vars, path, v.KeyPath(k));
         foreach (var (k, value) in varOverrides ?? new Dictionary<string, string>())
             vars[k] = vars.ContainsKey(k) ? value : throw new BadInputException($"not a var of this pipeline (vars: {string.Join(", ", vars.Keys.Where(x => x != "pipeline_dir"))})", "--var", value: k);
         var workDir = workDirOverride ?? Substitute(y.String("workdir") ?? "work", vars, path, "workdir");
