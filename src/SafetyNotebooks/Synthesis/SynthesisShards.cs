@@ -38,7 +38,8 @@ public static partial class SynthesisShards
             var marker = SafePath.Combine(Path.Combine(outputDir, $".synth-{taskName}"), key + ".json");
             if (File.Exists(marker))
             {
-                stats.Add(JsonSerializer.Deserialize<UnitStats>(File.ReadAllText(marker))! with { Skipped = true });
+                // done by an earlier run: its rows count, this run made no requests for it
+                stats.Add(JsonSerializer.Deserialize<UnitStats>(File.ReadAllText(marker))! with { Skipped = true, Requests = 0, CacheHits = 0, Resumed = 0 });
                 continue;
             }
             var sources = await SynthesisOutputs.ReadSourcesAsync(unit, task, ct);
