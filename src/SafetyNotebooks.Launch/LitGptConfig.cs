@@ -92,7 +92,7 @@ public static class LitGptConfig
         if (plan.Data.SplitNames is { } names) initArgs.Add(("split_names", names));
         initArgs.Add(("seed", r.Seed));
         initArgs.Add(("num_workers", r.DataWorkers));
-        return Yaml.Map.Of(
+        var map = Yaml.Map.Of(
             ("model_name", s.Name),
             ("model_config", modelConfig),
             ("out_dir", plan.CheckpointDir),
@@ -119,7 +119,13 @@ public static class LitGptConfig
             ("tokenizer_dir", Path.GetFullPath(r.TokenizerDir)),
             ("logger_name", r.Logger),
             ("seed", r.Seed));
+        return r.InitialCheckpointDir is { } init ? ContinueFrom(map, init) : map;
     }
+
+    // a later curriculum phase starts from the earlier phase's final weights; LitGPT refuses resume together with it
+    static Yaml.Map ContinueFrom(Yaml.Map map, string init) => new(map.Entries.SelectMany(e => e.Key == "resume"
+        ? new[] { new KeyValuePair<string, object?>("initial_checkpoint_dir", init), new KeyValuePair<string, object?>("resume", false) }
+        : [e]).ToList());
 
     static readonly Dictionary<string, string> Comments = new()
     {

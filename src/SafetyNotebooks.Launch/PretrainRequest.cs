@@ -5,6 +5,7 @@ namespace SafetyNotebooks.Launch;
 /// model cards' LitGPT config) and SmolLM2's optimiser settings where the cards are silent (PRETRAINING.md §2).
 /// <paramref name="CpusPerTask"/> defaults to LitData's 8 loader workers + 4; <paramref name="RequeueMarginSeconds"/> is how
 /// long before the time limit the job requeues itself.
+/// <see cref="InitialCheckpointDir"/> starts from an earlier stage's weights (a curriculum phase, see <see cref="PhasedPlans"/>).
 /// </summary>
 public sealed record PretrainRequest(
     string Model,
@@ -39,7 +40,8 @@ public sealed record PretrainRequest(
     string? Account = null,
     int CpusPerTask = 12,
     string Memory = "0",
-    int RequeueMarginSeconds = 600)
+    int RequeueMarginSeconds = 600,
+    string? InitialCheckpointDir = null)
 {
     /// <summary>The values of the batch script's header, checked by <see cref="SbatchValues.Check"/> before use.</summary>
     public SbatchResources Sbatch => new(JobName, TimeLimit, Partition, Account, CpusPerTask, Memory, RequeueMarginSeconds);

@@ -170,14 +170,15 @@ public static class DataCommands
         var outDir = new Option<string>("--output") { Description = "Output folder (same relative paths)", Required = true };
         var compression = new Option<ParquetCompression>("--compression") { Description = "snappy, zstd or none", DefaultValueFactory = _ => ParquetCompression.Snappy };
         var columns = new Option<string?>("--columns") { Description = "Keep only these columns (dotted paths or struct names)" };
-        var command = new Command("convert", "Rewrite Parquet shards (projection, recompression) as a resumable, sharded job")
-            { inputs, outDir, compression, columns, ShardIndexOption, NumShardsOption, ThreadsOption, Cli.JsonOption };
+        var stage = new StageOptions(ShardIndexOption, NumShardsOption, StageOptions.Create().RowGroupsPerUnit);
+        var command = stage.AddTo(new Command("convert", "Rewrite Parquet shards (projection, recompression) as a resumable, sharded job")
+            { inputs, outDir, compression, columns, ThreadsOption, Cli.JsonOption });
         command.SetHandler(async (parse, output, ct) =>
         {
             var files = ShardJob.FindInputs(parse.GetValue(inputs)!);
             var cols = parse.GetValue(columns)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var options = new ShardJobOptions(parse.GetValue(outDir)!, parse.GetValue(ShardIndexOption), parse.GetValue(NumShardsOption), parse.GetValue(ThreadsOption),
-                InputRoot: InputRoot(parse.GetValue(inputs)!), Read: new ParquetReadOptions(cols), Write: new ParquetWriteOptions(parse.GetValue(compression)));
+            var options = stage.Job(parse, parse.GetValue(outDir)!, parse.GetValue(inputs)!, parse.GetValue(ThreadsOption))
+                with { Read = new ParquetReadOptions(cols), Write = new ParquetWriteOptions(parse.GetValue(compression)) };
             var json = parse.GetValue(Cli.JsonOption);
             var result = await Progress.RunAsync("converting", json, output, p => ShardJob.RunAsync(files, options, (b, _) => b, p, ct));
             if (json) Cli.WriteJson(output, new { result.Processed, result.Skipped, result.RowsIn, result.RowsOut, files = result.Files });
@@ -187,6 +188,6 @@ public static class DataCommands
         return command;
     }
 
-    /// <summary>A single folder argument is the root of relative output paths; otherwise the inputs' common folder.</summary>
-    public static string? InputRoot(string[] inputs) => inputs.Length == 1 && Directory.Exists(inputs[0]) ? inputs[0] : null;
+    /// <summary>The root of relative output paths (<see cref="InputFiles.RootOf"/>).</summary>
+    public static string? InputRoot(string[] inputs) => InputFiles.RootOf(inputs);
 }

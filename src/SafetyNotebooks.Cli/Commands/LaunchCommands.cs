@@ -48,10 +48,11 @@ public static class LaunchCommands
         var cpus = Opt("--cpus-per-task", "CPUs per GPU task (LitData's 8 loader workers + 4 by default)", 12);
         var mem = Opt("--mem", "memory per node (SLURM size such as 500G; 0 = all of it)", "0");
         var margin = Opt("--requeue-margin", "seconds before the time limit at which the job requeues itself", 600);
+        var phases = Opt<string?>("--mix-manifest", "mix-manifest.json of a curriculum: one LitGPT stage per phase (--data is then the folder of the phases' LitData folders), each later stage starting from the previous one's final checkpoint");
         var command = new Command("plan", "Write pretrain.yaml, launch.sbatch, plan.json and summary.md for a LitGPT run")
         {
             engine, model, nodes, gpus, tokens, data, tokenizer, outDir, tag, gpu, mfu, globalBatch, microBatch, seq, warmup, save,
-            logger, time, partition, account, jobName, cpus, mem, margin, Cli.JsonOption,
+            logger, time, partition, account, jobName, cpus, mem, margin, phases, Cli.JsonOption,
         };
         command.SetHandler((parse, output) =>
         {
@@ -65,6 +66,7 @@ public static class LaunchCommands
                 Partition: parse.GetValue(partition), Account: parse.GetValue(account), JobName: parse.GetValue(jobName)!,
                 CpusPerTask: parse.GetValue(cpus), Memory: parse.GetValue(mem)!, RequeueMarginSeconds: parse.GetValue(margin));
             if (request.SaveInterval < 1) throw new BadInputException("must be at least 1", "--save-interval", value: request.SaveInterval.ToString());
+            if (parse.GetValue(phases) is { } manifest) return WritePhases(PhasedPlans.Plan(request, manifest, request.DataDir), parse.GetValue(Cli.JsonOption), output);
             var plan = PretrainPlanner.Plan(request);
             var files = PlanFiles.Write(plan);
             if (parse.GetValue(Cli.JsonOption))
@@ -78,6 +80,18 @@ public static class LaunchCommands
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    // one plan folder per phase, in order; each is submitted after the previous one finishes (sbatch --dependency=afterok)
+    static int WritePhases(IReadOnlyList<PretrainPlan> plans, bool json, TextWriter output)
+    {
+        var files = plans.Select(PlanFiles.Write).ToList();
+        if (json)
+            Cli.WriteJson(output, plans.Select((p, k) => new { stage = k + 1, plan = p.Request.OutDir, tokens = (long)p.Request.Tokens, data = p.Request.DataDir, initial_checkpoint_dir = p.Request.InitialCheckpointDir, files = files[k] }));
+        else
+            foreach (var (p, k) in plans.Select((p, k) => (p, k)))
+                output.WriteLine($"stage {k + 1}: {(long)p.Request.Tokens:N0} tokens on {p.Request.DataDir}{(p.Request.InitialCheckpointDir is { } i ? $", from {i}" : "")} → {p.Request.OutDir}");
+        return ExitCodes.Ok;
     }
 
     static Command Submit()

@@ -77,7 +77,7 @@ public static class ScoringCommands
     /// <summary><c>safetynb score --input PATH --output DIR [--classifier DIR] [--llm-endpoint URL --llm-model NAME] [--ensemble max]</c>.</summary>
     public static Command Score()
     {
-        var input = new Option<string>("--input") { Description = "A Parquet file or a folder of them (id and text columns)", Required = true };
+        var input = new Option<string[]>("--input") { Description = "Parquet file(s) or folder(s), searched recursively (id and text columns)", Required = true, AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--output") { Description = "Output folder (same file names, plus safety_score, safety_score_source, safety_reason)", Required = true };
         var classifier = new Option<string?>("--classifier") { Description = "Classifier folder (config.json, model.safetensors, tokenizer.json)" };
         var endpoint = new Option<string?>("--llm-endpoint") { Description = $"OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 [default: {LlmEndpoint.EndpointVariable}]" };
@@ -85,10 +85,9 @@ public static class ScoringCommands
         var concurrency = new Option<int>("--llm-concurrency") { Description = "Judge requests in flight", DefaultValueFactory = _ => 8 };
         var ensemble = new Option<string>("--ensemble") { Description = "How to combine classifier and judge (the paper: max)", DefaultValueFactory = _ => "max" };
         var maxLength = new Option<int?>("--max-length") { Description = "Classifier chunk length in tokens [default: the model's maximum]" };
-        var shardIndex = new Option<int>("--shard-index") { Description = "This worker's index (e.g. SLURM_ARRAY_TASK_ID)", DefaultValueFactory = _ => 0 };
-        var numShards = new Option<int>("--num-shards") { Description = "Number of workers sharing the input files", DefaultValueFactory = _ => 1 };
-        var command = new Command("score", "Add 0–5 safety scores to documents with the classifier, an LLM judge, or both (max)")
-            { input, output, classifier, endpoint, model, concurrency, ensemble, maxLength, shardIndex, numShards, InfoCommands.DeviceOption, Cli.JsonOption };
+        var stage = StageOptions.Create();
+        var command = stage.AddTo(new Command("score", "Add 0–5 safety scores to documents with the classifier, an LLM judge, or both (max)")
+            { input, output, classifier, endpoint, model, concurrency, ensemble, maxLength, InfoCommands.DeviceOption, Cli.JsonOption });
         command.SetHandler(async (parse, stdout, cancel) =>
         {
             var json = parse.GetValue(Cli.JsonOption);
@@ -100,11 +99,11 @@ public static class ScoringCommands
             using var scorer = parse.GetValue(classifier) is { } dir ? SafetyClassifier.Load(dir, parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(maxLength)) : null;
             using var client = judge?.CreateClient();
             var options = new ScoreCorpusOptions(scorer, client, new LlmScoringOptions(MaxConcurrency: parse.GetValue(concurrency)));
-            var job = new Data.ShardJobOptions(parse.GetValue(output)!, parse.GetValue(shardIndex), parse.GetValue(numShards));
+            var job = stage.Job(parse, parse.GetValue(output)!, parse.GetValue(input)!);
             var result = await Progress.RunAsync("scoring documents", json, stdout,
-                progress => DocumentScoring.ScoreAsync([parse.GetValue(input)!], job, options, progress, cancel));
+                progress => DocumentScoring.ScoreAsync(parse.GetValue(input)!, job, options, progress, cancel));
             var failures = await DocumentScoring.CountLlmFailuresAsync(parse.GetValue(output)!, cancel);
-            if (json) Cli.WriteJson(stdout, new { files = result.Files.Select(s => new { s.Input, s.Output, rows = s.RowsOut, s.Skipped }), llm_failures = failures, judge = judge?.ToString() });
+            if (json) Cli.WriteJson(stdout, new { documents = result.RowsOut, processed = result.Processed, skipped = result.Skipped, files = result.Files.Select(s => new { s.Input, s.Output, rows = s.RowsOut, s.Skipped }), llm_failures = failures, judge = judge?.ToString() });
             else
             {
                 foreach (var s in result.Files)
@@ -122,6 +121,7 @@ public static class ScoringCommands
         var command = new Command("scoring", "Train safety classifiers and compute scoring metrics");
         command.Subcommands.Add(Train());
         command.Subcommands.Add(Metrics());
+        command.Subcommands.Add(ToyClassifierCommand.Build());
         return command;
     }
 

@@ -18,7 +18,7 @@ public static class SynthCommands
 
     static Command Task(SynthesisTask task, string name, string description)
     {
-        var input = new Option<string>("--input") { Description = "Parquet file or folder of shards (id, text, metadata; safety_score or a score_N_* config folder)", Required = true };
+        var input = new Option<string[]>("--input") { Description = "Parquet file(s) or folder(s), searched recursively (id, text, metadata; safety_score or a score_N_* config folder)", Required = true, AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--output") { Description = "output folder (released layout; resumable)", Required = true };
         var endpoint = new Option<string>("--endpoint") { Description = "OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1), or 'toy' for the offline toy-world client", Required = true };
         var model = new Option<string>("--model") { Description = "model name sent to the endpoint", Required = true };
@@ -29,8 +29,9 @@ public static class SynthCommands
         var temperature = new Option<float>("--temperature") { Description = "sampling temperature sent to the endpoint", DefaultValueFactory = _ => 0.7f };
         var maxTokens = new Option<int>("--max-tokens") { Description = "most tokens per answer", DefaultValueFactory = _ => 1024 };
         var keyEnv = new Option<string>("--api-key-env") { Description = "environment variable holding the API key (never printed)", DefaultValueFactory = _ => "OPENAI_API_KEY" };
-        var limit = new Option<int?>("--limit") { Description = "only the first N eligible documents" };
-        var command = new Command(name, description) { input, output, endpoint, model, concurrency, seed, timeout, retries, temperature, maxTokens, keyEnv, limit, Cli.JsonOption };
+        var limit = new Option<int?>("--limit") { Description = "only the first N eligible documents of each unit of work (file or row-group range)" };
+        var stage = StageOptions.Create();
+        var command = stage.AddTo(new Command(name, description) { input, output, endpoint, model, concurrency, seed, timeout, retries, temperature, maxTokens, keyEnv, limit, Cli.JsonOption });
         command.SetHandler(async (parse, stdout, ct) =>
         {
             var json = parse.GetValue(Cli.JsonOption);
@@ -39,34 +40,30 @@ public static class SynthCommands
             if (parse.GetValue(timeout) <= 0) throw new BadInputException("must be positive", "--timeout", value: parse.GetValue(timeout).ToString());
             if (parse.GetValue(retries) < 1) throw new BadInputException("must be at least 1", "--attempts", value: parse.GetValue(retries).ToString());
             var outDir = parse.GetValue(output)!;
-            var sources = await SynthesisOutputs.ReadSourcesAsync(parse.GetValue(input)!, task, ct);
-            if (parse.GetValue(limit) is { } l) sources = sources.Take(Math.Max(0, l)).ToList();
             var url = parse.GetValue(endpoint)!;
             var modelName = parse.GetValue(model)!;
-            using IChatClient client = url == "toy"
-                ? new ToyWorldChatClient(sources.Select(s => s.Doc))
-                : ChatEndpoints.OpenAiCompatible(url, modelName, Environment.GetEnvironmentVariable(parse.GetValue(keyEnv)!));
-            var job = new SynthesisJob(task, modelName, Path.Combine(outDir, "work", name), n, parse.GetValue(seed),
+            var key = url == "toy" ? null : Environment.GetEnvironmentVariable(parse.GetValue(keyEnv)!);
+            Func<IReadOnlyList<Data.Document>, IChatClient> clientFor = docs => url == "toy" ? new ToyWorldChatClient(docs) : ChatEndpoints.OpenAiCompatible(url, modelName, key);
+            SynthesisJob JobFor(string workDir) => new(task, modelName, workDir, n, parse.GetValue(seed),
                 new GenerationSettings(parse.GetValue(temperature), parse.GetValue(maxTokens)),
                 new RetryPolicy(parse.GetValue(retries), Timeout: TimeSpan.FromSeconds(parse.GetValue(timeout))));
-            var result = await Progress.RunAsync($"{name}: {sources.Count} documents", json, parse.InvocationConfiguration.Error,
-                p => SynthesisPipeline.RunAsync(client, job, sources.Select(s => s.Item), p, ct));
-            var files = await SynthesisOutputs.WriteAsync(outDir, result.Outcomes, sources.ToDictionary(s => s.Doc.Id, s => s.Doc), ct);
+            var result = await Progress.RunAsync($"{name}", json, parse.InvocationConfiguration.Error,
+                p => SynthesisShards.RunAsync(parse.GetValue(input)!, outDir, task, clientFor, JobFor, parse.GetValue(limit),
+                    parse.GetValue(stage.ShardIndex), parse.GetValue(stage.NumShards), parse.GetValue(stage.RowGroupsPerUnit), p, ct));
             if (json)
                 Cli.WriteJson(stdout, new
                 {
-                    documents = sources.Count, accepted = files.AcceptedRows, rejected = files.RejectedRows, failed = result.Failures.Count,
-                    resumed = result.Resumed, requests = result.Requests, cache_hits = result.CacheHits, shards = files.Shards, rejects = files.Rejects,
-                    reject_reasons = result.Rejected.GroupBy(r => r.RejectReason!.Split(" (")[0]).ToDictionary(g => g.Key, g => g.Count()),
+                    units = result.Units, skipped = result.Skipped, documents = result.Documents, accepted = result.Accepted, rejected = result.Rejected, failed = result.Failed,
+                    resumed = result.Resumed, requests = result.Requests, cache_hits = result.CacheHits, outputs = result.Outputs, reject_reasons = result.RejectReasons,
                 });
             else
             {
-                stdout.WriteLine($"{sources.Count} documents: {files.AcceptedRows} accepted, {files.RejectedRows} rejected (kept in {files.Rejects}), {result.Failures.Count} failed; " +
+                stdout.WriteLine($"{result.Units} unit(s), {result.Skipped} already done; {result.Documents} documents: {result.Accepted} accepted, {result.Rejected} rejected, {result.Failed} failed; " +
                                  $"{result.Resumed} resumed from the journal, {result.Requests} requests, {result.CacheHits} cache hits");
-                foreach (var (config, path) in files.Shards) stdout.WriteLine($"  {config}: {path}");
+                foreach (var path in result.Outputs) stdout.WriteLine($"  {path}");
                 foreach (var f in result.Failures.Take(5)) stdout.WriteLine($"  failed {f.Id}: {f.Error}");
             }
-            return result.Failures.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+            return result.Failed == 0 ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;
     }

@@ -18,18 +18,18 @@ public static class TagCommands
         var tag = new Option<string>("--tag") { Description = "The tag string (a space follows each inserted tag)", DefaultValueFactory = _ => TagOptions.DefaultTag };
         var scoreField = new Option<string>("--score-field") { Description = "Column holding the safety score (dotted path for struct members)", DefaultValueFactory = _ => Columns.SafetyScore };
         var threads = new Option<int>("--threads") { Description = "Worker threads (the output does not depend on it)", DefaultValueFactory = _ => 1 };
-        var shardIndex = new Option<int>("--shard-index") { Description = "This worker's index among --num-shards (e.g. SLURM_ARRAY_TASK_ID)", DefaultValueFactory = _ => 0 };
-        var numShards = new Option<int>("--num-shards") { Description = "Number of workers sharing the input files", DefaultValueFactory = _ => 1 };
-        var command = new Command("tag", "Insert harmfulness tags into unsafe documents (Algorithm 1): exact, seeded, resumable")
+        var stage = StageOptions.Create();
+        var command = stage.AddTo(new Command("tag", "Insert harmfulness tags into unsafe documents (Algorithm 1): exact, seeded, resumable")
         {
-            input, output, rate, seed, minScore, tag, scoreField, threads, shardIndex, numShards, Cli.JsonOption,
-        };
+            input, output, rate, seed, minScore, tag, scoreField, threads, Cli.JsonOption,
+        });
         command.SetHandler(async (parse, stdout, ct) =>
         {
             var json = parse.GetValue(Cli.JsonOption);
             var options = new TagJobOptions(
                 new TagOptions(parse.GetValue(rate), parse.GetValue(seed), parse.GetValue(minScore), parse.GetValue(tag)!),
-                parse.GetValue(scoreField)!, parse.GetValue(threads), parse.GetValue(shardIndex), parse.GetValue(numShards));
+                parse.GetValue(scoreField)!, parse.GetValue(threads), parse.GetValue(stage.ShardIndex), parse.GetValue(stage.NumShards),
+                RowGroupsPerUnit: parse.GetValue(stage.RowGroupsPerUnit), InputRoot: InputFiles.RootOf(parse.GetValue(input)!));
             var clock = Stopwatch.StartNew();
             var job = await TagParquet.PrepareAsync(parse.GetValue(input)!, options, ct);
             var r = await Progress.RunAsync($"tagging {job.Owned.Count} file(s)", json, stdout,

@@ -30,12 +30,13 @@ public static class Documents
         [Columns.SafetyReason] = [typeof(string)], [Columns.TagCount] = [typeof(int), typeof(long)],
     };
 
+    /// <summary>The projection that reads a document file: id, text and the known optional columns.</summary>
+    public static ParquetReadOptions ReadOptions { get; } = new([Columns.Id, Columns.Text, .. KnownTypes.Keys], RequiredColumns, Optional: true);
+
     /// <summary>Streams the documents of one Parquet file, one row group in memory at a time.</summary>
     public static async IAsyncEnumerable<Document> ReadAsync(string path, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var wanted = new List<string> { Columns.Id, Columns.Text };
-        wanted.AddRange(KnownTypes.Keys);
-        await foreach (var batch in ParquetFiles.ReadBatchesAsync(path, new ParquetReadOptions(wanted, RequiredColumns, Optional: true), ct))
+        await foreach (var batch in ParquetFiles.ReadBatchesAsync(path, ReadOptions, ct))
             foreach (var d in FromBatch(batch, path)) yield return d;
     }
 

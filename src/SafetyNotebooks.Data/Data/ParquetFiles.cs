@@ -47,13 +47,18 @@ public static class ParquetFiles
     }
 
     /// <summary>Streams the row groups of <paramref name="path"/> as batches, with optional projection and required columns.</summary>
-    public static async IAsyncEnumerable<ParquetBatch> ReadBatchesAsync(string path, ParquetReadOptions? options = null,
+    public static IAsyncEnumerable<ParquetBatch> ReadBatchesAsync(string path, ParquetReadOptions? options = null, CancellationToken ct = default) =>
+        ReadBatchesAsync(path, 0, -1, options, ct);
+
+    /// <summary>Streams row groups <paramref name="firstRowGroup"/> .. +<paramref name="rowGroups"/> (-1 = to the end): one shard unit of a large file.</summary>
+    public static async IAsyncEnumerable<ParquetBatch> ReadBatchesAsync(string path, int firstRowGroup, int rowGroups, ParquetReadOptions? options,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
         options ??= new ParquetReadOptions();
         await using var reader = await OpenAsync(path, ct);
         var fields = Select(path, reader.Schema, options);
-        for (var g = 0; g < reader.RowGroupCount; g++)
+        var end = rowGroups < 0 ? reader.RowGroupCount : Math.Min(reader.RowGroupCount, firstRowGroup + rowGroups);
+        for (var g = firstRowGroup; g < end; g++)
         {
             ct.ThrowIfCancellationRequested();
             var rows = checked((int)RowCount(reader, g));

@@ -11,7 +11,12 @@ namespace SafetyNotebooks.Data;
 public sealed record BatchContext(string InputPath, string RelativePath, int RowGroup, long FirstRow);
 
 /// <summary>One file of a job: the input, its path relative to the input root, and the output to write.</summary>
-public sealed record ShardFile(string Input, string RelativePath, string Target);
+/// <param name="Unit">The row groups to process (<see cref="ShardUnit.WholeFile"/> for the whole file).</param>
+public sealed record ShardFile(string Input, string RelativePath, string Target, ShardUnit? Unit = null)
+{
+    /// <summary>True when the whole input file is to be processed.</summary>
+    public bool WholeFile => Unit is null || Unit.WholeFile;
+}
 
 /// <summary>Options of a <see cref="ShardJob"/> run.</summary>
 /// <param name="OutputDir">Outputs go to <c>OutputDir/RELATIVE_PATH</c>; the done-list to <c>OutputDir/.safetynb-job/</c>.</param>
@@ -21,9 +26,12 @@ public sealed record ShardFile(string Input, string RelativePath, string Target)
 /// <param name="InputRoot">Folder relative paths are taken from (default: the deepest folder containing every input).</param>
 /// <param name="Read">Projection / required columns of the inputs.</param>
 /// <param name="Write">Compression of the outputs.</param>
+/// <param name="RowGroupsPerUnit">0: a unit of work is a whole file; n &gt; 0: Parquet files with more row groups are split
+/// into units of n row groups (outputs <c>NAME.rgFIRST-LAST.parquet</c>), so one large file spreads over many workers.</param>
+/// <param name="OutputExtension">Extension of the outputs instead of the input's (e.g. <c>.tokens</c>); null keeps it.</param>
 public sealed record ShardJobOptions(
     string OutputDir, int ShardIndex = 0, int NumShards = 1, int Threads = 1, string? InputRoot = null,
-    ParquetReadOptions? Read = null, ParquetWriteOptions? Write = null);
+    ParquetReadOptions? Read = null, ParquetWriteOptions? Write = null, int RowGroupsPerUnit = 0, string? OutputExtension = null);
 
 /// <summary>One input file of a job and what became of it.</summary>
 public sealed record ShardFileResult(string Input, string Output, long RowsIn, long RowsOut, bool Skipped);
@@ -41,7 +49,8 @@ public sealed record ShardJobResult(IReadOnlyList<ShardFileResult> Files)
 /// The row-group pipeline every corpus stage runs on: input Parquet files → output Parquet files, one row group at a
 /// time (read batch → transform → write batch). Each output is written under a temporary name and renamed when
 /// complete; a done-list records finished inputs, so a job killed at any moment resumes without redoing or duplicating
-/// work. <c>--shard-index i --num-shards n</c> splits the inputs among SLURM array workers, and <c>--threads</c>
+/// work. <c>--shard-index i --num-shards n</c> splits the units of work (whole files, or row-group ranges of large
+/// files with <see cref="ShardJobOptions.RowGroupsPerUnit"/>) among SLURM array workers, and <c>--threads</c>
 /// processes several files at once. Outputs depend only on the inputs and the transform, never on threads or shards.
 /// </summary>
 public static class ShardJob
@@ -49,22 +58,13 @@ public static class ShardJob
     /// <summary>Folder (inside the output folder) that holds the done-lists.</summary>
     public const string StateFolder = ".safetynb-job";
 
-    /// <summary>Expands files and folders (recursively, <c>*.parquet</c>) into a sorted, de-duplicated list of files.</summary>
+    /// <summary>Expands files and folders (recursively, <c>*.parquet</c>; the rule of <see cref="InputFiles"/>) into a sorted, de-duplicated list of files.</summary>
     public static IReadOnlyList<string> FindInputs(IEnumerable<string> paths)
     {
-        var files = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var p in paths)
-        {
-            if (Directory.Exists(p))
-                foreach (var f in Directory.EnumerateFiles(p, "*.parquet", SearchOption.AllDirectories))
-                {
-                    if (!Path.GetRelativePath(p, f).Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')))
-                        files.Add(Path.GetFullPath(f));
-                }
-            else if (File.Exists(p)) files.Add(Path.GetFullPath(p));
-            else throw new BadInputException("no such file or folder", p);
-        }
-        return files.ToList();
+        var list = paths.ToList();
+        foreach (var p in list)
+            if (!Directory.Exists(p) && !File.Exists(p)) throw new BadInputException("no such file or folder", p);
+        return InputFiles.Enumerate(list, InputFiles.Parquet);
     }
 
     /// <summary>The items worker <paramref name="index"/> of <paramref name="count"/> owns: every item k with k mod count = index.</summary>
@@ -101,8 +101,12 @@ public static class ShardJob
     {
         if (options.Threads < 1) throw new BadInputException("must be at least 1", "--threads", value: options.Threads.ToString());
         var all = inputs.Select(Path.GetFullPath).Distinct().Order(StringComparer.Ordinal).ToList();
-        var owned = SelectShard(all, options.ShardIndex, options.NumShards);
         var root = options.InputRoot is { } r ? Path.GetFullPath(r) : CommonFolder(all);
+        foreach (var input in all)
+            if (Path.GetRelativePath(root, input).StartsWith("..", StringComparison.Ordinal))
+                throw new BadInputException($"input lies outside the input root {root}", input);
+        var units = await ShardUnits.PlanAsync(all.Select(f => new InputFile(f, Path.GetRelativePath(root, f))).ToList(), options.RowGroupsPerUnit, ct);
+        var owned = ShardUnits.Owned(units, options.ShardIndex, options.NumShards);
         var output = Path.GetFullPath(options.OutputDir);
         Directory.CreateDirectory(Path.Combine(output, StateFolder));
         var doneList = Path.Combine(output, StateFolder, $"done-{options.ShardIndex:D5}-of-{options.NumShards:D5}.jsonl");
@@ -115,10 +119,10 @@ public static class ShardJob
             new ParallelOptions { MaxDegreeOfParallelism = options.Threads, CancellationToken = ct },
             async (k, token) =>
             {
-                var input = owned[k];
-                var relative = Path.GetRelativePath(root, input);
-                if (relative.StartsWith("..", StringComparison.Ordinal))
-                    throw new BadInputException($"input lies outside the input root {root}", input);
+                var unit = owned[k];
+                var input = unit.Input;
+                var relative = unit.OutputRelativePath;
+                if (options.OutputExtension is { } ext) relative = Path.ChangeExtension(relative, ext);
                 var target = SafePath.Combine(output, relative, input);
                 var size = new FileInfo(input).Length;
                 if (done.TryGetValue(relative, out var entry) && entry.InputBytes == size && File.Exists(target))
@@ -128,7 +132,7 @@ public static class ShardJob
                 else
                 {
                     RemoveStaleTemporaries(target);
-                    var (rowsIn, rowsOut) = await process(new ShardFile(input, relative, target), token);
+                    var (rowsIn, rowsOut) = await process(new ShardFile(input, relative, target, unit), token);
                     lock (gate)
                         File.AppendAllText(doneList, JsonSerializer.Serialize(new DoneEntry(relative, size, rowsIn, rowsOut)) + "\n");
                     results[k] = new ShardFileResult(input, target, rowsIn, rowsOut, Skipped: false);
@@ -142,8 +146,8 @@ public static class ShardJob
     public static async Task<(long RowsIn, long RowsOut)> ProcessAsync(ShardFile file, ShardJobOptions options,
         Func<ParquetBatch, BatchContext, ValueTask<ParquetBatch>> transform, CancellationToken ct)
     {
-        var (input, relative, target) = file;
-        long rowsIn = 0;
+        var (input, relative, target, unit) = file;
+        long rowsIn = unit?.FirstRow ?? 0, firstRow = rowsIn;
         var (schema, _) = await ParquetFiles.InspectAsync(input, ct);
         // the schema of an input with no row groups: what the transform makes of an empty batch
         var emptyIn = ParquetBatch.Empty(schema);
@@ -152,8 +156,8 @@ public static class ShardJob
 
         async IAsyncEnumerable<ParquetBatch> Transformed()
         {
-            var g = 0;
-            await foreach (var batch in ParquetFiles.ReadBatchesAsync(input, options.Read, ct))
+            var g = unit?.FirstRowGroup ?? 0;
+            await foreach (var batch in ParquetFiles.ReadBatchesAsync(input, unit?.FirstRowGroup ?? 0, unit?.RowGroups ?? -1, options.Read, ct))
             {
                 var result = await transform(batch, new BatchContext(input, relative, g, rowsIn));
                 outSchema ??= result.Schema;
@@ -166,7 +170,7 @@ public static class ShardJob
         }
 
         var rowsOut = await ParquetFiles.WriteAsync(target, Transformed(), emptyOut.Schema, options.Write, ct);
-        return (rowsIn, rowsOut);
+        return (rowsIn - firstRow, rowsOut);
     }
 
     static bool SameLeaves(ParquetSchema a, ParquetSchema b) =>

@@ -17,7 +17,9 @@ public sealed record TagJobOptions(
     int ShardIndex = 0,
     int NumShards = 1,
     ParquetCompression Compression = ParquetCompression.Snappy,
-    bool ByteLevel = true);
+    bool ByteLevel = true,
+    int RowGroupsPerUnit = 0,
+    string? InputRoot = null);
 
 /// <summary>A file that went through the general path although the byte-level path was enabled, and why.</summary>
 public sealed record TagFallback(string Input, string Reason);
@@ -127,9 +129,17 @@ public static class TagParquet
         if (options.Threads < 1) throw new BadInputException("must be at least 1", "--threads", value: options.Threads.ToString());
         var files = ShardJob.FindInputs(inputs);
         if (files.Count == 0) throw new BadInputException("no .parquet files found", string.Join(", ", inputs));
-        var owned = ShardJob.SelectShard(files, options.ShardIndex, options.NumShards);
+        var owned = options.RowGroupsPerUnit == 0 ? ShardJob.SelectShard(files, options.ShardIndex, options.NumShards)
+            : await OwnedFilesAsync(files, options, ct);
         await ValidateAsync(owned, options.ScoreField, plan, options.Threads, ct);
         return new TagJob(files, owned, plan, options);
+    }
+
+    // the files with at least one row-group unit this shard owns
+    static async Task<IReadOnlyList<string>> OwnedFilesAsync(IReadOnlyList<string> files, TagJobOptions options, CancellationToken ct)
+    {
+        var units = await ShardUnits.PlanAsync(files.Select(f => new InputFile(f, f)).ToList(), options.RowGroupsPerUnit, ct);
+        return ShardUnits.Owned(units, options.ShardIndex, options.NumShards).Select(u => u.Input).Distinct().ToList();
     }
 
     /// <summary>Tags a prepared job's files into <paramref name="outputDir"/>; resumes after a kill.</summary>
@@ -143,7 +153,8 @@ public static class TagParquet
         var byteLevel = 0;
         var fallbacks = new System.Collections.Concurrent.ConcurrentBag<TagFallback>();
         var pool = new System.Collections.Concurrent.ConcurrentBag<RawTagBuffers>(); // working buffers, handed from file to file
-        var shardOptions = new ShardJobOptions(outputDir, options.ShardIndex, options.NumShards, fileThreads, Write: new ParquetWriteOptions(options.Compression));
+        var shardOptions = new ShardJobOptions(outputDir, options.ShardIndex, options.NumShards, fileThreads, options.InputRoot,
+            Write: new ParquetWriteOptions(options.Compression), RowGroupsPerUnit: options.RowGroupsPerUnit);
         ValueTask<ParquetBatch> Transform(ParquetBatch batch, BatchContext _)
         {
             var (result, tagged) = TagBatchCounted(batch, plan, options.ScoreField, batchThreads);
@@ -154,7 +165,7 @@ public static class TagParquet
         }
         async Task<(long, long)> Process(ShardFile file, CancellationToken token)
         {
-            if (options.ByteLevel)
+            if (options.ByteLevel && file.WholeFile) // a row-group unit of a larger file takes the general path
             {
                 var (raw, reason) = await TryByteLevelAsync(file, plan, options.ScoreField, batchThreads, pool, token);
                 if (raw is { } r)

@@ -71,25 +71,28 @@ public static partial class Experiments
         void Done(int stage) { timings.Add((MiniatureStageNames[stage], sw.Elapsed.TotalSeconds)); stageProgress?.Report((stage, 1.0)); sw.Restart(); }
         IProgress<double> Within(int stage) => new SyncProgress<double>(f => stageProgress?.Report((stage, f)));
 
+        // every stage reads the files the previous one wrote, through the code the CLI's file commands run
+        var folders = new MiniatureFolders(o.WorkDir);
         var corpus = MiniatureStages.Corpus(o);
-        await Documents.WriteAsync(Documents.ShardPath(Path.Combine(o.WorkDir, "corpus"), "toy", "train", 0), corpus, ct: ct);
+        await Documents.WriteAsync(Documents.ShardPath(folders.Corpus, "toy", "train", 0), corpus, ct: ct);
         Done(0);
 
-        var scored = await MiniatureStages.ScoreAsync(corpus, o, rubricJudge, Within(1), ct);
-        await Documents.WriteAsync(Documents.ShardPath(Path.Combine(o.WorkDir, "scored"), "toy", "train", 0), scored.Documents, ct: ct);
+        var scored = await MiniatureFileStages.ScoreAsync(corpus, folders, o, rubricJudge, Within(1), ct);
         Done(1);
 
-        var synthetic = await MiniatureStages.SynthesizeAsync(scored.Documents, o, new ToyWorldChatClient(corpus), ct);
+        var synthetic = await MiniatureFileStages.SynthesizeAsync(corpus, folders, o, ct);
         Done(2);
 
-        var mixtures = MiniatureStages.Mix(scored.Documents, synthetic, o);
+        var mixtures = await MiniatureFileStages.MixAndTagAsync(scored.Documents, folders, o, ct);
         Done(3);
 
-        var tokenizer = MiniatureStages.TrainTokenizer(mixtures, o);
+        var tokenizer = await MiniatureFileStages.TrainTokenizerAsync(folders, o, ct);
+        var standardData = await MiniatureFileStages.ExportAsync(folders.Scored, "standard", folders, ct);
+        var safetyData = await MiniatureFileStages.ExportAsync(Path.Combine(folders.Tagged, "safety"), "safety", folders, ct);
         var steps = o.TrainSteps;
-        var (standard, standardRun) = MiniatureStages.Pretrain(mixtures.Standard, tokenizer, Path.Combine(o.WorkDir, "models", "standard"), o, e => stageProgress?.Report((4, (double)e.Step / steps)));
+        var (standard, standardRun) = MiniatureFileStages.Pretrain(standardData, tokenizer, Path.Combine(o.WorkDir, "models", "standard"), o, e => stageProgress?.Report((4, (double)e.Step / steps)));
         Done(4);
-        var (safety, safetyRun) = MiniatureStages.Pretrain(mixtures.Safety, tokenizer, Path.Combine(o.WorkDir, "models", "safety"), o, e => stageProgress?.Report((5, (double)e.Step / steps)));
+        var (safety, safetyRun) = MiniatureFileStages.Pretrain(safetyData, tokenizer, Path.Combine(o.WorkDir, "models", "safety"), o, e => stageProgress?.Report((5, (double)e.Step / steps)));
         Done(5);
 
         var prompts = ToyWorld.JbPrompts(o.Prompts, o.Seed);

@@ -42,8 +42,12 @@ public class LitDataTests
             Assert.Equal(File.ReadAllBytes(Path.Combine(Golden, f)), File.ReadAllBytes(Path.Combine(output, f)));
         Assert.Equal(257, HfTokenizer.Load(output).TokenToId(ByteLevelTokenizer.HarmfulnessTag));
 
-        var again = await Foundation.CliRunner.RunAsync("export", "litdata", "--input", input, "--tokenizer", tokDir, "--output", output);
-        Assert.Equal(2, again.Code);
+        // a rerun resumes: every unit is on the done-list, nothing is rewritten
+        var before = File.GetLastWriteTimeUtc(Path.Combine(output, "chunk-0-0.bin"));
+        var again = await Foundation.CliRunner.RunAsync("export", "litdata", "--input", input, "--tokenizer", tokDir, "--output", output, "--json");
+        Assert.True(again.Code == 0, again.Err);
+        Assert.Equal(1, JsonDocument.Parse(again.Out).RootElement.GetProperty("skipped").GetInt32());
+        Assert.Equal(before, File.GetLastWriteTimeUtc(Path.Combine(output, "chunk-0-0.bin")));
         var missing = await Foundation.CliRunner.RunAsync("export", "litdata", "--input", input + ".nope", "--tokenizer", tokDir, "--output", Foundation.TestDirs.Fresh());
         Assert.Equal(2, missing.Code);
     }

@@ -19,14 +19,14 @@ public class SynthCliTests
         Assert.True(refuse.Code == 0, refuse.Err);
         using var doc = JsonDocument.Parse(refuse.Out);
         Assert.True(doc.RootElement.GetProperty("accepted").GetInt32() > 0);
-        var shard = Path.Combine(outDir, "score_5_refusal", "train", "00000.parquet");
+        var shard = Path.Combine(outDir, "score_5_refusal", "train", "toy.parquet"); // named after the input (InputFiles' one layout)
         var rows = await Documents.ReadListAsync(shard);
         Assert.All(rows, r => Assert.StartsWith("User:", r.Text));
         Assert.All(rows, r => Assert.Equal("TOY-WORLD-1", r.Metadata?.Dump)); // the source's FineWeb metadata is kept
 
         var moral = await CliRunner.RunAsync("synth", "moral", "--input", Path.Combine(outDir, "score_5_refusal"), "--output", outDir, "--endpoint", "toy", "--model", "toy");
         Assert.True(moral.Code == 0, moral.Err);
-        var morals = await Documents.ReadListAsync(Path.Combine(outDir, "score_5_morals", "train", "00000.parquet"));
+        var morals = await Documents.ReadListAsync(Path.Combine(outDir, "score_5_morals", "train", "toy.parquet"));
         Assert.Equal(rows.Select(r => r.Id), morals.Select(m => m.Id));
 
         var rerun = await CliRunner.RunAsync("synth", "refuse", "--input", input, "--output", outDir, "--endpoint", "toy", "--model", "toy", "--json");

@@ -41,15 +41,22 @@ public static class LitDataExporter
         if (o.AppendEos)
             eos = tokenizer.EosId ?? throw new BadInputException("the tokenizer has no eos_token (tokenizer_config.json); pass --eos false to export without it", tokenizerDir, "eos_token");
         var result = await LitDataWriter.WriteAsync(outputDir, Tokenize(texts, tokenizer, eos, Math.Max(1, o.Threads), ct), o.ChunkBytes, o.UpdatedAt, ct);
+        WriteTokenizer(tokenizer, tokenizerDir, outputDir);
+        return result;
+    }
+
+    /// <summary>Writes the extended tokenizer.json (and the original tokenizer_config.json) next to the data.</summary>
+    public static void WriteTokenizer(HfTokenizer tokenizer, string tokenizerDir, string outputDir)
+    {
+        Directory.CreateDirectory(outputDir);
         var write = new JsonSerializerOptions { WriteIndented = true };
         AtomicFile.WriteAllText(Path.Combine(outputDir, "tokenizer.json"), tokenizer.Json.ToJsonString(write));
         var configSource = Path.Combine(Directory.Exists(tokenizerDir) ? tokenizerDir : Path.GetDirectoryName(tokenizerDir)!, "tokenizer_config.json");
         if (File.Exists(configSource)) AtomicFile.WriteAllText(Path.Combine(outputDir, "tokenizer_config.json"), File.ReadAllText(configSource));
-        return result;
     }
 
     /// <summary>Tokenizes in ordered batches (parallel within a batch), so the output is the same for any thread count.</summary>
-    static async IAsyncEnumerable<int[]> Tokenize(IAsyncEnumerable<string> texts, HfTokenizer tokenizer, int? eos, int threads,
+    public static async IAsyncEnumerable<int[]> Tokenize(IAsyncEnumerable<string> texts, HfTokenizer tokenizer, int? eos, int threads,
         [EnumeratorCancellation] CancellationToken ct)
     {
         const int batchSize = 512;
@@ -75,33 +82,33 @@ public static class LitDataExporter
     }
 
     /// <summary>
-    /// The texts of <paramref name="input"/>: a Parquet file, a folder of Parquet files (sorted by name) in the
-    /// released schema (data layer), or JSONL files with a "text" field.
+    /// The texts of <paramref name="input"/>: Parquet files in the released schema (data layer) or JSONL files with a
+    /// "text" field, found by the <see cref="InputFiles"/> rule (folders searched recursively, sorted).
     /// </summary>
     public static async IAsyncEnumerable<string> ReadTexts(string input, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var files = Directory.Exists(input)
-            ? Directory.EnumerateFiles(input).Where(f => f.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToList()
-            : File.Exists(input) ? [input] : throw new BadInputException("input not found", input);
-        if (files.Count == 0) throw new BadInputException("no .parquet or .jsonl files in the folder", input);
-        foreach (var file in files)
+        foreach (var file in InputFiles.Find([input], InputFiles.ParquetOrJsonl))
         {
-            if (file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
-            {
-                var line = 0;
-                foreach (var text in File.ReadLines(file))
-                {
-                    line++;
-                    if (string.IsNullOrWhiteSpace(text)) continue;
-                    string? value;
-                    try { value = JsonDocument.Parse(text).RootElement.GetProperty("text").GetString(); }
-                    catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-                    { throw new BadInputException($"line {line}: expected a JSON object with a string \"text\"", file, "text"); }
-                    yield return value ?? throw new BadInputException($"line {line}: text is null", file, "text");
-                }
-            }
+            if (file.Path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+                await foreach (var t in ReadJsonlTexts(file.Path)) yield return t;
             else
-                await foreach (var d in Documents.ReadAsync(file, ct)) yield return d.Text;
+                await foreach (var d in Documents.ReadAsync(file.Path, ct)) yield return d.Text;
+        }
+    }
+
+    /// <summary>The "text" fields of a JSONL file; a line without one is bad input naming the line.</summary>
+    public static async IAsyncEnumerable<string> ReadJsonlTexts(string file)
+    {
+        var line = 0;
+        await foreach (var text in File.ReadLinesAsync(file))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            string? value;
+            try { value = JsonDocument.Parse(text).RootElement.GetProperty("text").GetString(); }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            { throw new BadInputException($"line {line}: expected a JSON object with a string \"text\"", file, "text"); }
+            yield return value ?? throw new BadInputException($"line {line}: text is null", file, "text");
         }
     }
 }
