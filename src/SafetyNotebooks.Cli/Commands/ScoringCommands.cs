@@ -80,13 +80,14 @@ public static class ScoringCommands
         var classifier = new Option<string?>("--classifier") { Description = "Classifier folder (config.json, model.safetensors, tokenizer.json)" };
         var endpoint = new Option<string?>("--llm-endpoint") { Description = $"OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: {LlmEndpoint.EndpointVariable})" };
         var model = new Option<string?>("--llm-model") { Description = $"Judge model name (default: {LlmEndpoint.ModelVariable})" };
+        var keyEnv = new Option<string?>(LlmEndpoint.KeyEnvOption) { Description = $"Environment variable holding the judge's API key (default: {LlmEndpoint.KeyVariable}, then OPENAI_API_KEY; never printed)" };
         var concurrency = new Option<int>("--llm-concurrency") { Description = "Judge requests in flight", DefaultValueFactory = _ => 8 };
         var ensemble = new Option<string>("--ensemble") { Description = "How to combine classifier and judge (the paper: max)", DefaultValueFactory = _ => "max" };
         var maxLength = new Option<int?>("--max-length") { Description = "Classifier chunk length in tokens (default: the model's maximum)" };
         var shardIndex = new Option<int>("--shard-index") { Description = "This worker's index (e.g. SLURM_ARRAY_TASK_ID)", DefaultValueFactory = _ => 0 };
         var numShards = new Option<int>("--num-shards") { Description = "Number of workers sharing the input files", DefaultValueFactory = _ => 1 };
         var command = new Command("score", "Add 0–5 safety scores to documents with the classifier, an LLM judge, or both (max)")
-            { input, output, classifier, endpoint, model, concurrency, ensemble, maxLength, shardIndex, numShards, InfoCommands.DeviceOption, Cli.JsonOption };
+            { input, output, classifier, endpoint, model, keyEnv, concurrency, ensemble, maxLength, shardIndex, numShards, InfoCommands.DeviceOption, Cli.JsonOption };
         command.SetHandler(async (parse, stdout, cancel) =>
         {
             var json = parse.GetValue(Cli.JsonOption);
@@ -94,7 +95,7 @@ public static class ScoringCommands
             if (parse.GetValue(concurrency) < 1) throw new BadInputException("must be at least 1", "--llm-concurrency", value: parse.GetValue(concurrency).ToString());
             var useLlm = parse.GetValue(endpoint) is not null || parse.GetValue(model) is not null
                 || parse.GetValue(classifier) is null && Environment.GetEnvironmentVariable(LlmEndpoint.EndpointVariable) is not null;
-            var judge = useLlm ? LlmEndpoint.Resolve(parse.GetValue(endpoint), parse.GetValue(model)) : null;
+            var judge = useLlm ? LlmEndpoint.Resolve(parse.GetValue(endpoint), parse.GetValue(model), LlmEndpoint.KeyFrom(parse.GetValue(keyEnv))) : null;
             using var scorer = parse.GetValue(classifier) is { } dir ? SafetyClassifier.Load(dir, parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(maxLength)) : null;
             using var client = judge?.CreateClient();
             var options = new ScoreCorpusOptions(scorer, client, new LlmScoringOptions(MaxConcurrency: parse.GetValue(concurrency)));

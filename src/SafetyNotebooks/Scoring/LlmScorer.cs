@@ -15,6 +15,13 @@ public sealed record LlmEndpoint(Uri Endpoint, string Model, string? ApiKey)
     public const string ModelVariable = "SAFETYNB_LLM_MODEL";
     public const string KeyVariable = "SAFETYNB_LLM_API_KEY";
 
+    /// <summary>The option naming the variable that holds the key (its value is masked in every message the CLI prints).</summary>
+    public const string KeyEnvOption = "--api-key-env";
+
+    /// <summary>The key in variable <paramref name="keyVariable"/>, else in <see cref="KeyVariable"/> or OPENAI_API_KEY.</summary>
+    public static string? KeyFrom(string? keyVariable) =>
+        keyVariable is { Length: > 0 } v ? Environment.GetEnvironmentVariable(v) : null;
+
     public static LlmEndpoint Resolve(string? endpoint = null, string? model = null, string? apiKey = null)
     {
         var url = endpoint ?? Environment.GetEnvironmentVariable(EndpointVariable);
@@ -27,9 +34,10 @@ public sealed record LlmEndpoint(Uri Endpoint, string Model, string? ApiKey)
         return new LlmEndpoint(uri, name, string.IsNullOrEmpty(key) ? null : key);
     }
 
-    /// <summary>An <see cref="IChatClient"/> for this endpoint (Microsoft.Extensions.AI.OpenAI over the OpenAI SDK).</summary>
-    public IChatClient CreateClient() =>
-        new OpenAI.Chat.ChatClient(Model, new ApiKeyCredential(ApiKey ?? "none"), new OpenAIClientOptions { Endpoint = Endpoint }).AsIChatClient();
+    /// <summary>An <see cref="IChatClient"/> for this endpoint (Microsoft.Extensions.AI.OpenAI over the OpenAI SDK); its errors and answers never carry the key.</summary>
+    public IChatClient CreateClient() => Synthesis.RedactingChatClient.Wrap(
+        new OpenAI.Chat.ChatClient(Model, new ApiKeyCredential(ApiKey ?? "none"), new OpenAIClientOptions { Endpoint = Endpoint }).AsIChatClient(),
+        Redactor.Of(ApiKey));
 
     public override string ToString() => $"{Model} at {Endpoint} ({(ApiKey is null ? "no key" : "key set")})";
 }
