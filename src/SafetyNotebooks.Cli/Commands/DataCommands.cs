@@ -114,7 +114,7 @@ public static class DataCommands
         var command = new Command("toy", "Generate the toy world: toy/train, toy/test and jb-completions/train Parquet shards") { docs, seed, outDir, heldOut, jb, Cli.JsonOption };
         command.SetHandler(async (parse, output, ct) =>
         {
-            var r = await ToyExport.WriteAsync(parse.GetValue(outDir)!, parse.GetValue(docs), new ToyOptions(parse.GetValue(seed)),
+            var r = await ToyExport.WriteAsync(OutputGuard.Folder(parse.GetValue(outDir)!, []), parse.GetValue(docs), new ToyOptions(parse.GetValue(seed)),
                 parse.GetValue(heldOut), parse.GetValue(jb), ct: ct);
             if (parse.GetValue(Cli.JsonOption)) Cli.WriteJson(output, r);
             else
@@ -174,6 +174,7 @@ public static class DataCommands
             { inputs, outDir, compression, columns, ShardIndexOption, NumShardsOption, ThreadsOption, Cli.JsonOption };
         command.SetHandler(async (parse, output, ct) =>
         {
+            OutputGuard.Folder(parse.GetValue(outDir)!, parse.GetValue(inputs)!);
             var files = ShardJob.FindInputs(parse.GetValue(inputs)!);
             var cols = parse.GetValue(columns)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var options = new ShardJobOptions(parse.GetValue(outDir)!, parse.GetValue(ShardIndexOption), parse.GetValue(NumShardsOption), parse.GetValue(ThreadsOption),

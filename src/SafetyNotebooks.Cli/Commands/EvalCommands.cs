@@ -114,6 +114,7 @@ public static class EvalCommands
         command.SetHandler(async (parse, output, cancel) =>
         {
             var json = parse.GetValue(Cli.JsonOption);
+            OutputGuard.Folder(parse.GetValue(outputDir)!, [parse.GetValue(prompts), parse.GetValue(generations), parse.GetValue(model), parse.GetValue(classifier)]);
             var set = await LoadPrompts(parse.GetValue(prompts)!, parse.GetValue(format), cancel);
             var harmJudge = CreateJudge(parse.GetValue(judge)!, parse.GetValue(classifier), parse.GetValue(threshold), parse.GetValue(endpoint), parse.GetValue(judgeModel), LlmEndpoint.KeyFrom(parse.GetValue(keyEnv)), parse.GetValue(InfoCommands.DeviceOption));
             var (generate, describe) = parse.GetValue(generations) is { } genPath

@@ -29,6 +29,7 @@ public static class NotebookCommands
     public static async Task<IReadOnlyList<NotebookRunResult>> RunAllAsync(IReadOnlyList<string> inputs, NotebookRunOptions options, bool json, TextWriter output, CancellationToken cancel, TextWriter? log = null)
     {
         var files = Resolve(inputs.Count == 0 ? [RepoLayout.NotebooksDir()] : inputs);
+        OutputGuard.Folder(options.OutputDirectory, inputs.Count == 0 ? [RepoLayout.NotebooksDir()] : inputs, "--output-dir", readsSubfolders: false);
         var loaded = files.Select(NotebookRunner.Load).ToList();
         var results = new List<NotebookRunResult>();
         foreach (var nb in loaded)

@@ -91,6 +91,7 @@ public static class ScoringCommands
         command.SetHandler(async (parse, stdout, cancel) =>
         {
             var json = parse.GetValue(Cli.JsonOption);
+            OutputGuard.Folder(parse.GetValue(output)!, [parse.GetValue(input), parse.GetValue(classifier)]);
             if (parse.GetValue(ensemble) != "max") throw new BadInputException("only max is supported", "--ensemble", value: parse.GetValue(ensemble));
             if (parse.GetValue(concurrency) < 1) throw new BadInputException("must be at least 1", "--llm-concurrency", value: parse.GetValue(concurrency).ToString());
             var useLlm = parse.GetValue(endpoint) is not null || parse.GetValue(model) is not null
@@ -132,6 +133,7 @@ public static class ScoringCommands
         {
             var json = parse.GetValue(Cli.JsonOption);
             var c = TrainingConfig.Load(parse.GetValue(config)!);
+            OutputGuard.Folder(c.Output, [c.Train, c.Eval, parse.GetValue(config)], "output");
             var all = LabeledTexts.ReadJsonl(c.Train);
             var (train, eval) = c.Eval is null ? LabeledTexts.Split(all, c.EvalFraction, c.Seed) : (all, LabeledTexts.ReadJsonl(c.Eval));
             var options = c.ToOptions();

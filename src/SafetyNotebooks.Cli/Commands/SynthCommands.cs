@@ -38,7 +38,7 @@ public static class SynthCommands
             if (n is < 1 or > 256) throw new BadInputException("must be between 1 and 256", "--concurrency", value: n.ToString());
             if (parse.GetValue(timeout) <= 0) throw new BadInputException("must be positive", "--timeout", value: parse.GetValue(timeout).ToString());
             if (parse.GetValue(retries) < 1) throw new BadInputException("must be at least 1", "--attempts", value: parse.GetValue(retries).ToString());
-            var outDir = parse.GetValue(output)!;
+            var outDir = OutputGuard.Folder(parse.GetValue(output)!, [parse.GetValue(input)]);
             var sources = await SynthesisOutputs.ReadSourcesAsync(parse.GetValue(input)!, task, ct);
             if (parse.GetValue(limit) is { } l) sources = sources.Take(Math.Max(0, l)).ToList();
             var url = parse.GetValue(endpoint)!;

@@ -31,6 +31,7 @@ public static class TagCommands
                 new TagOptions(parse.GetValue(rate), parse.GetValue(seed), parse.GetValue(minScore), parse.GetValue(tag)!),
                 parse.GetValue(scoreField)!, parse.GetValue(threads), parse.GetValue(shardIndex), parse.GetValue(numShards));
             var clock = Stopwatch.StartNew();
+            OutputGuard.Folder(parse.GetValue(output)!, parse.GetValue(input)!);
             var job = await TagParquet.PrepareAsync(parse.GetValue(input)!, options, ct);
             var r = await Progress.RunAsync($"tagging {job.Owned.Count} file(s)", json, stdout,
                 progress => TagParquet.RunAsync(job, parse.GetValue(output)!, progress, ct));

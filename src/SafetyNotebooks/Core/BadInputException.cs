@@ -24,7 +24,7 @@ public sealed class BadInputException : Exception
         var where = new List<string>();
         if (source is not null) where.Add(source);
         if (field is not null) where.Add($"field '{field}'");
-        if (value is not null) where.Add($"value '{Truncate(value, 120)}'");
+        if (value is not null) where.Add($"value '{Truncate(value, 400)}'");
         return where.Count == 0 ? message : $"{string.Join(", ", where)}: {message}";
     }
 

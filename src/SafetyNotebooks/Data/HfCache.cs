@@ -58,23 +58,11 @@ public sealed record HfCache(string Root)
     /// <summary><paramref name="path"/>, after checking that it, with every link on the way resolved, lies inside the cache.</summary>
     public string Inside(string path)
     {
-        var root = RealPath(Root);
-        var real = RealPath(path);
-        if (real != root && !real.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        var root = SafePath.Real(Root);
+        var real = SafePath.Real(path);
+        if (!SafePath.IsWithin(root, real))
             throw new BadInputException($"points outside the Hugging Face cache {root}", path, "link target", real);
         return path;
-    }
-
-    /// <summary>The path with every symbolic link (of the file and of each folder above it) resolved.</summary>
-    static string RealPath(string path, int hops = 0)
-    {
-        var full = Path.GetFullPath(path);
-        var parent = Path.GetDirectoryName(full);
-        var real = parent is null ? full : Path.Combine(RealPath(parent, hops), Path.GetFileName(full));
-        FileSystemInfo info = Directory.Exists(real) ? new DirectoryInfo(real) : new FileInfo(real);
-        if (info.LinkTarget is null) return real;
-        if (hops > 40) throw new BadInputException("too many levels of symbolic links", path);
-        return RealPath(info.ResolveLinkTarget(returnFinalTarget: false)!.FullName, hops + 1);
     }
 
     /// <summary>The cached copy of one file, or null.</summary>

@@ -103,7 +103,10 @@ public static class ShardJob
         var all = inputs.Select(Path.GetFullPath).Distinct().Order(StringComparer.Ordinal).ToList();
         var owned = SelectShard(all, options.ShardIndex, options.NumShards);
         var root = options.InputRoot is { } r ? Path.GetFullPath(r) : CommonFolder(all);
-        var output = Path.GetFullPath(options.OutputDir);
+        var output = Path.GetFullPath(OutputGuard.Folder(options.OutputDir, all));
+        // no output may land on an input: checked for every file before the first is written
+        foreach (var input in owned)
+            OutputGuard.SingleFile(SafePath.Combine(output, Path.GetRelativePath(root, input), input), all);
         Directory.CreateDirectory(Path.Combine(output, StateFolder));
         var doneList = Path.Combine(output, StateFolder, $"done-{options.ShardIndex:D5}-of-{options.NumShards:D5}.jsonl");
         var done = ReadDone(Path.Combine(output, StateFolder));

@@ -11,6 +11,7 @@ public static class TrainJobs
 {
     public static async Task<TrainResult> RunAsync(TrainJob job, bool resume = false, CancellationToken ct = default, Action<TrainLogEntry>? onStep = null)
     {
+        OutputGuard.Folder(job.Output, [job.Data.LitData, job.Data.Documents, job.Pretrained, job.Tokenizer], "output");
         var device = Torch.Device(job.Device);
         var model = job.Pretrained is { } dir ? LlamaModel.Load(dir, device) : LlamaModel.Create(job.Shape!, job.Config.Seed, device);
         var tokenizer = job.Tokenizer is { } t ? HfTokenizer.Load(t) : ByteLevelTokenizer.Create();
