@@ -130,7 +130,7 @@ public static class DataCommands
     static Command Head()
     {
         var file = new Argument<string>("FILE") { Description = "A Parquet file" };
-        var rows = new Option<int>("--rows") { Description = "Rows to show", DefaultValueFactory = _ => 5 };
+        var rows = new Option<int>("--rows") { Description = "Rows to show", DefaultValueFactory = _ => 5 }.Within(1, 1_000_000);
         var columns = new Option<string?>("--columns") { Description = "Comma-separated columns (dotted paths or struct names)" };
         var command = new Command("head", "Show the schema and first rows of a Parquet file") { file, rows, columns, Cli.JsonOption };
         command.SetHandler(async (parse, output, ct) =>

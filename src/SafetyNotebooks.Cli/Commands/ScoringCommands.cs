@@ -81,9 +81,9 @@ public static class ScoringCommands
         var endpoint = new Option<string?>("--llm-endpoint") { Description = $"OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: {LlmEndpoint.EndpointVariable})" };
         var model = new Option<string?>("--llm-model") { Description = $"Judge model name (default: {LlmEndpoint.ModelVariable})" };
         var keyEnv = new Option<string?>(LlmEndpoint.KeyEnvOption) { Description = $"Environment variable holding the judge's API key (default: {LlmEndpoint.KeyVariable}, then OPENAI_API_KEY; never printed)" };
-        var concurrency = new Option<int>("--llm-concurrency") { Description = "Judge requests in flight", DefaultValueFactory = _ => 8 };
+        var concurrency = new Option<int>("--llm-concurrency") { Description = "Judge requests in flight", DefaultValueFactory = _ => 8 }.Within(1, 256);
         var ensemble = new Option<string>("--ensemble") { Description = "How to combine classifier and judge (the paper: max)", DefaultValueFactory = _ => "max" };
-        var maxLength = new Option<int?>("--max-length") { Description = "Classifier chunk length in tokens (default: the model's maximum)" };
+        var maxLength = new Option<int?>("--max-length") { Description = "Classifier chunk length in tokens (default: the model's maximum)" }.Within(3, 1 << 20);
         var shardIndex = new Option<int>("--shard-index") { Description = "This worker's index (e.g. SLURM_ARRAY_TASK_ID)", DefaultValueFactory = _ => 0 };
         var numShards = new Option<int>("--num-shards") { Description = "Number of workers sharing the input files", DefaultValueFactory = _ => 1 };
         var command = new Command("score", "Add 0–5 safety scores to documents with the classifier, an LLM judge, or both (max)")

@@ -12,11 +12,11 @@ public static class ServeCommands
     public static Command Build()
     {
         var model = new Option<string>("--model") { Description = "model folder (config.json, model.safetensors, tokenizer.json), or 'toy' for the scripted toy-world synthesizer", Required = true };
-        var port = new Option<int>("--port") { DefaultValueFactory = _ => 8080 };
+        var port = new Option<int>("--port") { DefaultValueFactory = _ => 8080 }.Within(0, 65535);
         var host = new Option<string>("--host") { Description = "loopback address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
-        var maxBody = new Option<long>("--max-body-bytes") { Description = "larger requests get 413", DefaultValueFactory = _ => 1 << 20 };
-        var parallel = new Option<int>("--max-concurrent") { Description = "generations at once (the rest queue)", DefaultValueFactory = _ => 1 };
-        var toyDocs = new Option<int>("--toy-docs") { Description = "with --model toy: documents of the toy world it knows", DefaultValueFactory = _ => 2000 };
+        var maxBody = new Option<long>("--max-body-bytes") { Description = "larger requests get 413", DefaultValueFactory = _ => 1 << 20 }.Within(1L, 1L << 30);
+        var parallel = new Option<int>("--max-concurrent") { Description = "generations at once (the rest queue)", DefaultValueFactory = _ => 1 }.Within(1, 1024);
+        var toyDocs = new Option<int>("--toy-docs") { Description = "with --model toy: documents of the toy world it knows", DefaultValueFactory = _ => 2000 }.Within(1, 10_000_000);
         var toySeed = new Option<long>("--toy-seed") { DefaultValueFactory = _ => 0 };
         var tagId = new Option<int?>("--tag-id") { Description = "safe_beam requests: the harmfulness tag's token id (default: the tokenizer's <potentially_unsafe_content>)" };
         var command = new Command("serve", "Serve /v1/chat/completions, /v1/completions and /v1/models on loopback (request field \"safe_beam\" selects Safe Beam Search)")

@@ -25,11 +25,11 @@ public static class SynthCommands
         var concurrency = new Option<int>("--concurrency") { Description = "requests in flight", DefaultValueFactory = _ => 4 };
         var seed = new Option<long>("--seed") { Description = "seed of the per-document style draw", DefaultValueFactory = _ => 0 };
         var timeout = new Option<double>("--timeout") { Description = "seconds per request", DefaultValueFactory = _ => 120 };
-        var retries = new Option<int>("--attempts") { Description = "attempts per document before it is left for a rerun", DefaultValueFactory = _ => 4 };
-        var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0.7f };
-        var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 1024 };
+        var retries = new Option<int>("--attempts") { Description = "attempts per document before it is left for a rerun", DefaultValueFactory = _ => 4 }.Within(1, 100);
+        var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0.7f }.Within(0f, 2f);
+        var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 1024 }.Within(1, 1 << 20);
         var keyEnv = new Option<string>("--api-key-env") { Description = "environment variable holding the API key (never printed)", DefaultValueFactory = _ => "OPENAI_API_KEY" };
-        var limit = new Option<int?>("--limit") { Description = "only the first N eligible documents" };
+        var limit = new Option<int?>("--limit") { Description = "only the first N eligible documents" }.AtLeast(0);
         var command = new Command(name, description) { input, output, endpoint, model, concurrency, seed, timeout, retries, temperature, maxTokens, keyEnv, limit, Cli.JsonOption };
         command.SetHandler(async (parse, stdout, ct) =>
         {
