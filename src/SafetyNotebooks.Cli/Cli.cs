@@ -41,6 +41,11 @@ public static class Cli
                 error.WriteLine($"error: {e.Message}");
                 return ExitCodes.BadInput;
             }
+            catch (JobFailedException e)
+            {
+                error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Failure;
+            }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
                 error.WriteLine("cancelled");

@@ -82,12 +82,14 @@ public static class ScoringCommands
         var model = new Option<string?>("--llm-model") { Description = $"Judge model name (default: {LlmEndpoint.ModelVariable})" };
         var keyEnv = new Option<string?>(LlmEndpoint.KeyEnvOption) { Description = $"Environment variable holding the judge's API key (default: {LlmEndpoint.KeyVariable}, then OPENAI_API_KEY; never printed)" };
         var concurrency = new Option<int>("--llm-concurrency") { Description = "Judge requests in flight", DefaultValueFactory = _ => 8 }.Within(1, 256);
+        var maxUnscored = new Option<int>("--llm-max-unscored") { Description = "Rows the job may leave without any score before it fails (default 0; a rerun resumes)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var attempts = new Option<int>("--llm-attempts") { Description = "Attempts per text on transient errors (timeouts, 5xx, 429)", DefaultValueFactory = _ => 4 }.Within(1, 20);
         var ensemble = new Option<string>("--ensemble") { Description = "How to combine classifier and judge (the paper: max)", DefaultValueFactory = _ => "max" };
         var maxLength = new Option<int?>("--max-length") { Description = "Classifier chunk length in tokens (default: the model's maximum)" }.Within(3, 1 << 20);
         var shardIndex = new Option<int>("--shard-index") { Description = "This worker's index (e.g. SLURM_ARRAY_TASK_ID)", DefaultValueFactory = _ => 0 };
         var numShards = new Option<int>("--num-shards") { Description = "Number of workers sharing the input files", DefaultValueFactory = _ => 1 };
         var command = new Command("score", "Add 0–5 safety scores to documents with the classifier, an LLM judge, or both (max)")
-            { input, output, classifier, endpoint, model, keyEnv, concurrency, ensemble, maxLength, shardIndex, numShards, InfoCommands.DeviceOption, Cli.JsonOption };
+            { input, output, classifier, endpoint, model, keyEnv, concurrency, attempts, maxUnscored, ensemble, maxLength, shardIndex, numShards, InfoCommands.DeviceOption, Cli.JsonOption };
         command.SetHandler(async (parse, stdout, cancel) =>
         {
             var json = parse.GetValue(Cli.JsonOption);
@@ -99,7 +101,7 @@ public static class ScoringCommands
             var judge = useLlm ? LlmEndpoint.Resolve(parse.GetValue(endpoint), parse.GetValue(model), LlmEndpoint.KeyFrom(parse.GetValue(keyEnv))) : null;
             using var scorer = parse.GetValue(classifier) is { } dir ? SafetyClassifier.Load(dir, parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(maxLength)) : null;
             using var client = judge?.CreateClient();
-            var options = new ScoreCorpusOptions(scorer, client, new LlmScoringOptions(MaxConcurrency: parse.GetValue(concurrency)));
+            var options = new ScoreCorpusOptions(scorer, client, new LlmScoringOptions(MaxConcurrency: parse.GetValue(concurrency), MaxAttempts: parse.GetValue(attempts)), MaxUnscored: parse.GetValue(maxUnscored));
             var job = new Data.ShardJobOptions(parse.GetValue(output)!, parse.GetValue(shardIndex), parse.GetValue(numShards));
             var result = await Progress.RunAsync("scoring documents", json, stdout,
                 progress => DocumentScoring.ScoreAsync([parse.GetValue(input)!], job, options, progress, cancel));

@@ -30,3 +30,9 @@ public sealed class BadInputException : Exception
 
     static string Truncate(string s, int max) => s.Length <= max ? s : s[..max] + "…";
 }
+
+/// <summary>
+/// A job that could not finish for a reason outside the input (a failing endpoint, too many unscored rows): exit code 1
+/// with <see cref="Exception.Message"/>, which says what failed, how often, and how to resume.
+/// </summary>
+public sealed class JobFailedException(string message) : Exception(message);

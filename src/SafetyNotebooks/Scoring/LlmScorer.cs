@@ -88,14 +88,21 @@ public static class LlmScorer
                 var response = await client.GetResponseAsync(Messages(text, o), Options(o), ct);
                 return LlmAnswerParser.Parse(response.Text ?? "", o.Prefill ? ScoringPrompt.AnswerPrefix : "");
             }
-            catch (Exception e) when (attempt < o.MaxAttempts && !ct.IsCancellationRequested && e is not BadInputException)
+            catch (Exception e) when (attempt < o.MaxAttempts && !ct.IsCancellationRequested && e is not BadInputException && IsTransient(e))
             {
                 await Task.Delay(o.Backoff * Math.Pow(2, attempt - 1), ct);
             }
         }
     }
 
-    /// <summary>Scores every text with bounded concurrency; the result is in input order.</summary>
+    /// <summary>A refusal by the server (4xx other than 408 and 429: a bad key, an unknown model) is not worth retrying.</summary>
+    static bool IsTransient(Exception e) =>
+        e is not System.ClientModel.ClientResultException { Status: >= 400 and < 500 and not 408 and not 429 };
+
+    /// <summary>
+    /// Scores every text with bounded concurrency; the result is in input order. A text whose requests all fail is
+    /// a failed answer whose <see cref="LlmAnswer.Raw"/> says why, so one dead request does not lose the others.
+    /// </summary>
     public static async Task<LlmAnswer[]> ScoreAllAsync(IChatClient client, IReadOnlyList<string> texts, LlmScoringOptions? options = null,
         IProgress<int>? progress = null, CancellationToken ct = default)
     {
@@ -105,7 +112,11 @@ public static class LlmScorer
         await Parallel.ForEachAsync(Enumerable.Range(0, texts.Count), new ParallelOptions { MaxDegreeOfParallelism = o.MaxConcurrency, CancellationToken = ct },
             async (i, token) =>
             {
-                results[i] = await ScoreAsync(client, texts[i], o, token);
+                try { results[i] = await ScoreAsync(client, texts[i], o, token); }
+                catch (Exception e) when (e is not OperationCanceledException and not BadInputException)
+                {
+                    results[i] = new LlmAnswer(null, null, $"request failed: {(e is RedactedException r ? r.OriginalType : e.GetType().Name)}: {e.Message}");
+                }
                 progress?.Report(Interlocked.Increment(ref done));
             });
         return results;

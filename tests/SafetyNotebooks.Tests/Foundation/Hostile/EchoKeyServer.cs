@@ -14,16 +14,18 @@ public sealed class EchoKeyServer : IAsyncDisposable
     readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     readonly CancellationTokenSource _stop = new();
     readonly Task _loop;
-    readonly int _status;
     readonly Func<string, string> _answer;
     int _requests;
 
     public string Url { get; }
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>The status of every answer from now on (200: a completion; anything else: an error body).</summary>
+    public int Status { get; set; }
+
     public EchoKeyServer(int status, Func<string, string>? answer = null)
     {
-        _status = status;
+        Status = status;
         _answer = answer ?? (auth => $"Echo: {auth}");
         _listener.Start();
         Url = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/v1";
@@ -50,9 +52,9 @@ public sealed class EchoKeyServer : IAsyncDisposable
             while (await ReadRequestAsync(stream) is { } auth)
             {
                 Interlocked.Increment(ref _requests);
-                var body = _status == 200 ? Completion(_answer(auth)) : Error(auth);
+                var body = Status == 200 ? Completion(_answer(auth)) : Error(auth);
                 var bytes = Encoding.UTF8.GetBytes(body);
-                var head = $"HTTP/1.1 {_status} {(_status == 200 ? "OK" : "Unauthorized")}\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\n\r\n";
+                var head = $"HTTP/1.1 {Status} {(Status == 200 ? "OK" : Status == 401 ? "Unauthorized" : "Error")}\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\n\r\n";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
                 await stream.WriteAsync(bytes);
             }
