@@ -35,6 +35,7 @@ public static class ScoringCommands
 
     static (long[,] Ids, long[,] Mask, long[,]? Types) ReadBatch(string path)
     {
+        if (Directory.Exists(path)) throw new BadInputException("is a folder; a JSON batch file is expected", "--batch", value: path);
         if (!File.Exists(path)) throw new BadInputException("batch file not found", path);
         JsonDocument doc;
         try { doc = JsonDocument.Parse(File.ReadAllText(path)); }

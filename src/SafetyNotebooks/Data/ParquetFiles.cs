@@ -145,6 +145,7 @@ public static class ParquetFiles
 
     static async Task<ParquetReader> OpenAsync(string path, CancellationToken ct)
     {
+        if (Directory.Exists(path)) throw new BadInputException("is a folder; a Parquet file is expected here", path);
         if (!File.Exists(path)) throw new BadInputException("file not found", path);
         CheckFooter(path);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: false);

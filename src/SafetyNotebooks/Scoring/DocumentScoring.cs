@@ -31,6 +31,7 @@ public static class DocumentScoring
     /// <summary>One row group: classifier scores, judge answers (resumable under <paramref name="llmRoot"/>), combined.</summary>
     public static async ValueTask<ParquetBatch> ScoreBatchAsync(ParquetBatch batch, BatchContext context, string llmRoot, ScoreCorpusOptions o, UnscoredRows unscored, CancellationToken ct)
     {
+        if (!batch.Has(Columns.Text)) throw new BadInputException($"no '{Columns.Text}' column to score", context.InputPath, Columns.Text);
         var texts = batch.RowCount == 0 ? [] : batch.Texts.Select(t => t ?? "").ToList();
         var classifier = batch.RowCount == 0 ? null : o.Classifier?.Score(texts, o.ClassifierBatchSize);
         IReadOnlyList<LlmScoreRow>? judged = null;
