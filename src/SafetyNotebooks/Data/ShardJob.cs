@@ -131,7 +131,7 @@ public static class ShardJob
                 else
                 {
                     RemoveStaleTemporaries(target);
-                    var (rowsIn, rowsOut) = await process(new ShardFile(input, relative, target), token);
+                    var (rowsIn, rowsOut) = await Resumable(() => process(new ShardFile(input, relative, target), token), output, () => Volatile.Read(ref finished));
                     lock (gate)
                         File.AppendAllText(doneList, JsonSerializer.Serialize(new DoneEntry(relative, size, rowsIn, rowsOut)) + "\n");
                     results[k] = new ShardFileResult(input, target, rowsIn, rowsOut, Skipped: false);
@@ -139,6 +139,20 @@ public static class ShardJob
                 progress?.Report((double)Interlocked.Increment(ref finished) / owned.Count);
             });
         return new ShardJobResult(results.Select(r => r!).ToList());
+    }
+
+    /// <summary>
+    /// A file refused mid-job says what the job leaves behind: the files already finished stay (each was written
+    /// atomically and is on the done-list), nothing of this file is written, and a rerun continues from here.
+    /// </summary>
+    static async Task<T> Resumable<T>(Func<Task<T>> step, string output, Func<int> finished)
+    {
+        try { return await step(); }
+        catch (BadInputException e)
+        {
+            throw new BadInputException($"{e.Message} — nothing was written for this file; {finished()} finished file(s) under {output} are kept. " +
+                                        "The job is resumable: fix or remove this input and rerun the same command to continue.", inner: e);
+        }
     }
 
     /// <summary>The row-group pipeline for one file: read batch → <paramref name="transform"/> → write, atomically.</summary>
