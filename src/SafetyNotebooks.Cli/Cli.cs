@@ -41,6 +41,11 @@ public static class Cli
                 error.WriteLine($"error: {e.Message}");
                 return ExitCodes.BadInput;
             }
+            catch (JobFailedException e)
+            {
+                error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Failure;
+            }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
                 error.WriteLine("cancelled");
@@ -64,5 +69,33 @@ public static class Cli
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length == 0) throw new BadInputException("expected a comma-separated list of integers", option, value: text);
         return parts.Select(p => long.TryParse(p, out var v) ? v : throw new BadInputException("not an integer", option, value: p)).ToArray();
+    }
+}
+
+/// <summary>Range checks on options, through <see cref="Bounds"/>: a value out of range is a usage error (exit 2) naming the option and the value.</summary>
+public static class OptionBounds
+{
+    public static Option<T> Within<T>(this Option<T> option, T min, T max) where T : System.Numerics.INumber<T> =>
+        option.Check(v => Bounds.Within(v, min, max, option.Name));
+
+    public static Option<T> AtLeast<T>(this Option<T> option, T min) where T : System.Numerics.INumber<T> =>
+        option.Check(v => Bounds.AtLeast(v, min, option.Name));
+
+    public static Option<T?> Within<T>(this Option<T?> option, T min, T max) where T : struct, System.Numerics.INumber<T> =>
+        option.Check(v => { if (v is { } x) Bounds.Within(x, min, max, option.Name); return v; });
+
+    public static Option<T?> AtLeast<T>(this Option<T?> option, T min) where T : struct, System.Numerics.INumber<T> =>
+        option.Check(v => { if (v is { } x) Bounds.AtLeast(x, min, option.Name); return v; });
+
+    static Option<T> Check<T>(this Option<T> option, Func<T, T> check)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 0 && result.Implicit) return; // the default is trusted
+            try { check(result.GetValueOrDefault<T>()); }
+            catch (BadInputException e) { result.AddError(e.Message); }
+            catch (InvalidOperationException) { } // the value did not parse: System.CommandLine reports that itself
+        });
+        return option;
     }
 }

@@ -38,15 +38,27 @@ public static class SafetyNb
         return root;
     }
 
-    /// <summary>Parses and runs; bad usage is exit code 2 (System.CommandLine's default would be 1).</summary>
+    /// <summary>
+    /// Parses and runs; bad usage is exit code 2 (System.CommandLine's default would be 1). Everything the command
+    /// prints passes the invocation's <see cref="Redactor"/>: the keys it may use never reach the terminal.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        var redactor = Redactor.FromEnvironment(KeyVariablesNamedIn(args));
+        await using var output = new RedactingTextWriter(stdout ?? Console.Out, redactor);
+        await using var error = new RedactingTextWriter(stderr ?? Console.Error, redactor);
+        try { return await RunAsync(args, output, error); }
+        finally { output.Flush(); error.Flush(); }
+    }
+
+    static async Task<int> RunAsync(string[] args, RedactingTextWriter stdout, RedactingTextWriter stderr)
     {
         var root = Build();
         var parse = root.Parse(args);
         var config = new InvocationConfiguration
         {
-            Output = stdout ?? Console.Out,
-            Error = stderr ?? Console.Error,
+            Output = stdout,
+            Error = stderr,
             EnableDefaultExceptionHandler = false,
         };
         // "safetynb mix --help": the help option would print the root's help and exit 0; an unknown command is an error
@@ -63,5 +75,16 @@ public static class SafetyNb
             return ExitCodes.BadInput;
         }
         return await parse.InvokeAsync(config);
+    }
+
+    /// <summary>The variables named by <c>--api-key-env NAME</c> (or <c>--api-key-env=NAME</c>) anywhere on the command line.</summary>
+    public static IEnumerable<string> KeyVariablesNamedIn(IReadOnlyList<string> args)
+    {
+        const string option = "--api-key-env";
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == option && i + 1 < args.Count) yield return args[i + 1];
+            else if (args[i].StartsWith(option + "=", StringComparison.Ordinal)) yield return args[i][(option.Length + 1)..];
+        }
     }
 }

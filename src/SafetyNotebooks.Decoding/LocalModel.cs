@@ -12,7 +12,18 @@ public sealed record LocalModel(ICausalLanguageModel Model, ITextTokenizer? Toke
 {
     /// <summary>Assembles a <see cref="LocalModel"/> from a folder, given the network and tokenizer already loaded from it.</summary>
     public static LocalModel FromDirectory(string dir, ICausalLanguageModel model, ITextTokenizer? tokenizer) =>
-        new(model, tokenizer, EosIds(dir), ChatTemplate.FromModelDirectory(dir), Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))));
+        new(model, ModelVocabularyTokenizer.For(tokenizer, model.VocabSize), EosIds(dir), ChatTemplate.FromModelDirectory(dir), Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))));
+
+    /// <summary>Positions the model can attend over (prompt + new tokens); unbounded for models that do not say.</summary>
+    public int MaxPositions => Model is Modeling.LlamaForCausalLM l ? l.Config.MaxPositionEmbeddings : int.MaxValue;
+
+    /// <summary>Refuses a generation length the model cannot hold: prompt + new tokens beyond its positions.</summary>
+    public void CheckLength(int promptTokens, int maxNewTokens, string option = "--max-new-tokens")
+    {
+        if ((long)promptTokens + maxNewTokens > MaxPositions)
+            throw new BadInputException($"{promptTokens} prompt tokens + {maxNewTokens} new tokens exceed the model's {MaxPositions} positions (max_position_embeddings)",
+                option, value: maxNewTokens.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     /// <summary>eos_token_id (an integer or a list) from generation_config.json, else config.json; none when absent.</summary>
     public static IReadOnlyList<int> EosIds(string dir)

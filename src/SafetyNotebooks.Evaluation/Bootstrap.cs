@@ -67,7 +67,7 @@ public static class Bootstrap
 
     static void Validate(int resamples, double level)
     {
-        if (resamples < 1) throw new ArgumentOutOfRangeException(nameof(resamples), resamples, "must be at least 1");
+        Bounds.Within(resamples, 1, Bounds.MaxResamples, "--resamples");
         if (!(level > 0 && level < 1)) throw new ArgumentOutOfRangeException(nameof(level), level, "must be in (0, 1)");
     }
 }

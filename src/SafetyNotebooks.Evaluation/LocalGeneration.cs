@@ -58,6 +58,7 @@ public static class LocalGeneration
         {
             var ids = tokenizer.Encode(prompt, addSpecialTokens: true);
             if (ids.Count == 0) throw new BadInputException("the prompt has no tokens", "--prompts", value: prompt);
+            local.CheckLength(ids.Count, maxNewTokens);
             await gate.WaitAsync(cancel);
             try
             {

@@ -55,8 +55,7 @@ public static class NotebookRunner
         try
         {
             using var doc = System.Text.Json.JsonDocument.Parse(text);
-            if (!doc.RootElement.TryGetProperty("cells", out var cells) || cells.ValueKind != System.Text.Json.JsonValueKind.Array)
-                throw new BadInputException("not a Jupyter notebook (no 'cells' array)", path, "cells");
+            NotebookSchema.Check(doc.RootElement, path);
             var parsed = Path.GetExtension(path).Equals(".dib", StringComparison.OrdinalIgnoreCase)
                 ? CodeSubmission.Parse(text, KernelInfos())
                 : Notebook.Parse(text, KernelInfos());
@@ -65,6 +64,11 @@ public static class NotebookRunner
         catch (System.Text.Json.JsonException e)
         {
             throw new BadInputException($"not valid JSON (line {e.LineNumber + 1}): {e.Message}", path, inner: e);
+        }
+        catch (Exception e) when (e is not BadInputException)
+        {
+            // the schema is checked first; whatever the parser still refuses is bad input too, never a crash
+            throw new BadInputException($"not a readable notebook: {e.Message}", path, inner: e);
         }
     }
 

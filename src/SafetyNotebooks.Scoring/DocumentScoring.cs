@@ -5,7 +5,7 @@ namespace SafetyNotebooks.Scoring;
 
 /// <summary>Which scorers to run on a corpus; with both, <see cref="Ensemble"/> says how to combine (the paper: max).</summary>
 public sealed record ScoreCorpusOptions(SafetyClassifier? Classifier, IChatClient? Judge, LlmScoringOptions? Llm = null,
-    bool Ensemble = true, int ClassifierBatchSize = 32, int LlmPartSize = 256);
+    bool Ensemble = true, int ClassifierBatchSize = 32, int LlmPartSize = 256, int MaxUnscored = 0);
 
 /// <summary>
 /// Adds the top-level columns <c>safety_score</c> (int32), <c>safety_score_source</c> (classifier | llm | ensemble)
@@ -24,12 +24,14 @@ public static class DocumentScoring
         var files = ShardJob.FindInputs(inputs);
         if (files.Count == 0) throw new BadInputException("no .parquet files", string.Join(", ", inputs));
         var llmRoot = Path.Combine(Path.GetFullPath(job.OutputDir), ".llm");
-        return await ShardJob.RunAsync(files, job, (batch, context) => ScoreBatchAsync(batch, context, llmRoot, o, ct), progress, ct);
+        var unscored = new UnscoredRows(o.MaxUnscored);
+        return await ShardJob.RunAsync(files, job, (batch, context) => ScoreBatchAsync(batch, context, llmRoot, o, unscored, ct), progress, ct);
     }
 
     /// <summary>One row group: classifier scores, judge answers (resumable under <paramref name="llmRoot"/>), combined.</summary>
-    public static async ValueTask<ParquetBatch> ScoreBatchAsync(ParquetBatch batch, BatchContext context, string llmRoot, ScoreCorpusOptions o, CancellationToken ct)
+    public static async ValueTask<ParquetBatch> ScoreBatchAsync(ParquetBatch batch, BatchContext context, string llmRoot, ScoreCorpusOptions o, UnscoredRows unscored, CancellationToken ct)
     {
+        if (!batch.Has(Columns.Text)) throw new BadInputException($"no '{Columns.Text}' column to score", context.InputPath, Columns.Text);
         var texts = batch.RowCount == 0 ? [] : batch.Texts.Select(t => t ?? "").ToList();
         var classifier = batch.RowCount == 0 ? null : o.Classifier?.Score(texts, o.ClassifierBatchSize);
         IReadOnlyList<LlmScoreRow>? judged = null;
@@ -42,6 +44,8 @@ public static class DocumentScoring
             judged = await LlmScoringJob.ReadAllAsync(summary.Parts, ct);
         }
         var rows = Enumerable.Range(0, batch.RowCount).Select(r => Combine(classifier?[r], judged?[r], o.Ensemble)).ToList();
+        // before this file's output is written: a job that leaves too many rows unscored stops, and a rerun resumes it
+        unscored.Add(context.InputPath, rows.Where(r => r.Score is null).Select(r => r.Reason).ToList());
         return batch
             .With<int>(Columns.SafetyScore, rows.Select(r => r.Score).ToArray())
             .With(Columns.SafetyScoreSource, rows.Select(r => r.Score is null ? null : r.Source).ToArray())
@@ -69,3 +73,25 @@ public static class DocumentScoring
         return (llm, SafetyScoreSources.Llm, judge?.SafetyReason);
     }
 }
+
+/// <summary>
+/// Rows a scoring job has left without any score, against the most it may leave (default 0): past that the job fails
+/// before the file's output is written, saying how many rows, why, and that a rerun asks the judge again only for them.
+/// </summary>
+public sealed class UnscoredRows(int max)
+{
+    int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public void Add(string file, IReadOnlyList<string?> reasons)
+    {
+        if (reasons.Count == 0) return;
+        var total = Interlocked.Add(ref _count, reasons.Count);
+        if (total <= max) return;
+        var why = reasons.FirstOrDefault(r => r is not null)?.Replace("unscored: ", "") ?? "no answer";
+        throw new JobFailedException($"{file}: {reasons.Count} row(s) left unscored by the LLM judge ({total} in this job, at most {max} allowed by --llm-max-unscored); " +
+                                     $"first reason: {why}. Nothing was written for this file; rerun the same command to resume (scored rows are kept, only the unscored ones are asked again).");
+    }
+}
+

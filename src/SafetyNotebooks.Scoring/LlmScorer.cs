@@ -15,6 +15,13 @@ public sealed record LlmEndpoint(Uri Endpoint, string Model, string? ApiKey)
     public const string ModelVariable = "SAFETYNB_LLM_MODEL";
     public const string KeyVariable = "SAFETYNB_LLM_API_KEY";
 
+    /// <summary>The option naming the variable that holds the key (its value is masked in every message the CLI prints).</summary>
+    public const string KeyEnvOption = "--api-key-env";
+
+    /// <summary>The key in variable <paramref name="keyVariable"/>, else in <see cref="KeyVariable"/> or OPENAI_API_KEY.</summary>
+    public static string? KeyFrom(string? keyVariable) =>
+        keyVariable is { Length: > 0 } v ? Environment.GetEnvironmentVariable(v) : null;
+
     public static LlmEndpoint Resolve(string? endpoint = null, string? model = null, string? apiKey = null)
     {
         var url = endpoint ?? Environment.GetEnvironmentVariable(EndpointVariable);
@@ -27,9 +34,10 @@ public sealed record LlmEndpoint(Uri Endpoint, string Model, string? ApiKey)
         return new LlmEndpoint(uri, name, string.IsNullOrEmpty(key) ? null : key);
     }
 
-    /// <summary>An <see cref="IChatClient"/> for this endpoint (Microsoft.Extensions.AI.OpenAI over the OpenAI SDK).</summary>
-    public IChatClient CreateClient() =>
-        new OpenAI.Chat.ChatClient(Model, new ApiKeyCredential(ApiKey ?? "none"), new OpenAIClientOptions { Endpoint = Endpoint }).AsIChatClient();
+    /// <summary>An <see cref="IChatClient"/> for this endpoint (Microsoft.Extensions.AI.OpenAI over the OpenAI SDK); its errors and answers never carry the key.</summary>
+    public IChatClient CreateClient() => Synthesis.RedactingChatClient.Wrap(
+        new OpenAI.Chat.ChatClient(Model, new ApiKeyCredential(ApiKey ?? "none"), new OpenAIClientOptions { Endpoint = Endpoint }).AsIChatClient(),
+        Redactor.Of(ApiKey));
 
     public override string ToString() => $"{Model} at {Endpoint} ({(ApiKey is null ? "no key" : "key set")})";
 }
@@ -78,10 +86,17 @@ public static class LlmScorer
                 var response = await client.GetResponseAsync(Messages(text, o), Options(o), token);
                 return LlmAnswerParser.Parse(response.Text ?? "", o.Prefill ? ScoringPrompt.AnswerPrefix : "");
             },
-            Math.Max(1, o.MaxAttempts), new Backoff(o.Backoff, TimeSpan.MaxValue), e => e is not BadInputException, ct);
+            Math.Max(1, o.MaxAttempts), new Backoff(o.Backoff, TimeSpan.MaxValue), e => e is not BadInputException && IsTransient(e), ct);
     }
 
-    /// <summary>Scores every text with bounded concurrency; the result is in input order.</summary>
+    /// <summary>A refusal by the server (4xx other than 408 and 429: a bad key, an unknown model) is not worth retrying.</summary>
+    static bool IsTransient(Exception e) =>
+        e is not System.ClientModel.ClientResultException { Status: >= 400 and < 500 and not 408 and not 429 };
+
+    /// <summary>
+    /// Scores every text with bounded concurrency; the result is in input order. A text whose requests all fail is
+    /// a failed answer whose <see cref="LlmAnswer.Raw"/> says why, so one dead request does not lose the others.
+    /// </summary>
     public static async Task<LlmAnswer[]> ScoreAllAsync(IChatClient client, IReadOnlyList<string> texts, LlmScoringOptions? options = null,
         IProgress<int>? progress = null, CancellationToken ct = default)
     {
@@ -91,7 +106,11 @@ public static class LlmScorer
         await Parallel.ForEachAsync(Enumerable.Range(0, texts.Count), new ParallelOptions { MaxDegreeOfParallelism = o.MaxConcurrency, CancellationToken = ct },
             async (i, token) =>
             {
-                results[i] = await ScoreAsync(client, texts[i], o, token);
+                try { results[i] = await ScoreAsync(client, texts[i], o, token); }
+                catch (Exception e) when (e is not OperationCanceledException and not BadInputException)
+                {
+                    results[i] = new LlmAnswer(null, null, $"request failed: {(e is RedactedException r ? r.OriginalType : e.GetType().Name)}: {e.Message}");
+                }
                 progress?.Report(Interlocked.Increment(ref done));
             });
         return results;

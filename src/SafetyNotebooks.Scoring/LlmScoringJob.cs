@@ -37,26 +37,33 @@ public static class LlmScoringJob
             var path = Path.Combine(outputDir, PartName(p));
             parts.Add(path);
             var slice = documents.Skip(p * partSize).Take(partSize).ToList();
-            if (File.Exists(path))
+            var existing = File.Exists(path) ? await ReadAsync(path, ct) : null;
+            // a part from another input is rescored rather than mixed in; a part of this input keeps its scored rows
+            if (existing is not null && !existing.Select(r => r.Id).SequenceEqual(slice.Select(d => d.Id))) existing = null;
+            var todo = Enumerable.Range(0, slice.Count).Where(i => existing is null || existing[i].ParseFailed).ToList();
+            if (todo.Count == 0)
             {
-                var existing = await ReadAsync(path, ct);
-                if (existing.Count == slice.Count && existing.Select(r => r.Id).SequenceEqual(slice.Select(d => d.Id)))
-                {
-                    skipped += slice.Count;
-                    failures += existing.Count(r => r.ParseFailed);
-                    continue;
-                }
-                // A part from another input: rescore rather than mix inputs.
+                skipped += slice.Count;
+                continue;
             }
-            var answers = await LlmScorer.ScoreAllAsync(client, slice.Select(d => d.Text).ToList(), options, ct: ct);
-            var rows = slice.Zip(answers, (d, a) => new LlmScoreRow { Id = d.Id, SafetyScore = a.Score, SafetyReason = a.Reason, ParseFailed = a.Failed }).ToList();
+            var answers = await LlmScorer.ScoreAllAsync(client, todo.Select(i => slice[i].Text).ToList(), options, ct: ct);
+            var rows = existing?.ToArray() ?? new LlmScoreRow[slice.Count];
+            for (var k = 0; k < todo.Count; k++) rows[todo[k]] = Row(slice[todo[k]].Id, answers[k]);
             await AtomicFile.WriteAsync(path, stream => ParquetSerializer.SerializeAsync(rows, stream, cancellationToken: ct));
-            scored += rows.Count;
+            scored += todo.Count;
+            skipped += slice.Count - todo.Count;
             failures += rows.Count(r => r.ParseFailed);
             progress?.Report((double)(p + 1) / partCount);
         }
         return new LlmScoringSummary(scored, skipped, failures, parts);
     }
+
+    /// <summary>A failed answer keeps why in safety_reason ("unscored: …"), so the job can say what went wrong.</summary>
+    static LlmScoreRow Row(string id, LlmAnswer a) => new()
+    {
+        Id = id, SafetyScore = a.Score, ParseFailed = a.Failed,
+        SafetyReason = a.Failed ? "unscored: " + (a.Raw.Length > 300 ? a.Raw[..300] + "…" : a.Raw) : a.Reason,
+    };
 
     public static async Task<IReadOnlyList<LlmScoreRow>> ReadAsync(string path, CancellationToken ct = default)
     {

@@ -53,7 +53,8 @@ public sealed class TrainingConfig
         if (string.IsNullOrWhiteSpace(c.Output)) throw new BadInputException("missing", path, "output");
         if (c.EvalFraction is <= 0 or >= 1) throw new BadInputException("must be between 0 and 1", path, "eval_fraction", c.EvalFraction.ToString());
         if (c.Lambda <= 0) throw new BadInputException("must be positive", path, "lambda", c.Lambda.ToString());
-        if (c.MaxLength < 3) throw new BadInputException("must be at least 3", path, "max_length", c.MaxLength.ToString());
+        Bounds.Within(c.MaxLength, 3, 1 << 20, path, "max_length");
+        Bounds.Within(c.Epochs, 1, 10_000, path, "epochs");
         _ = TrainingOptions.Recipe(c.Recipe);
         if (c.Recipe != "toy" && c.InitFrom is null)
             throw new BadInputException($"recipe {c.Recipe} fine-tunes a pretrained classifier: set init_from", path, "init_from");

@@ -18,6 +18,10 @@ namespace SafetyNotebooks.Serving;
 /// <param name="MaxBodyBytes">Larger request bodies get 413.</param>
 /// <param name="MaxConcurrentGenerations">Generations run at once; the rest wait (up to <see cref="QueueTimeout"/>, then 503).</param>
 /// <param name="GenerationTimeout">A generation that takes longer is cancelled with 504.</param>
+/// <param name="MaxConnections">Requests in progress at once; one more is answered 503 with Retry-After (never dropped unanswered).</param>
+/// <param name="MaxPerClient">Requests in progress at once from one client address; one more is answered 429 with Retry-After.</param>
+/// <param name="HeaderTimeout">A client that has not sent its request headers by then is disconnected (slow-loris).</param>
+/// <param name="BodyTimeout">A client that has not sent its whole body by then gets 408.</param>
 public sealed record ServerOptions(
     string Host = "127.0.0.1",
     int Port = 8080,
@@ -26,7 +30,17 @@ public sealed record ServerOptions(
     TimeSpan? QueueTimeout = null,
     TimeSpan? GenerationTimeout = null,
     OpenAiProtocol.Limits? Limits = null,
-    int MaxConnections = 64);
+    int MaxConnections = 64,
+    int MaxPerClient = 32,
+    TimeSpan? HeaderTimeout = null,
+    TimeSpan? BodyTimeout = null)
+{
+    /// <summary>Open TCP connections Kestrel keeps at most: far above <see cref="MaxConnections"/>, so idle or slow ones cannot crowd out requests.</summary>
+    public const int MaxOpenConnections = 4096;
+
+    /// <summary>Seconds a refused client is told to wait (Retry-After).</summary>
+    public const int RetryAfterSeconds = 1;
+}
 
 /// <summary>A started server; dispose to stop it.</summary>
 public sealed class RunningServer(WebApplication app, string baseUrl) : IAsyncDisposable
@@ -56,7 +70,10 @@ public static class OpenAiServer
         if (!IPAddress.TryParse(o.Host == "localhost" ? "127.0.0.1" : o.Host, out var ip) || !IPAddress.IsLoopback(ip))
             throw new BadInputException("the server has no authentication and listens on loopback addresses only (127.0.0.1 or ::1)", "--host", value: o.Host);
         if (o.Port is < 0 or > 65535) throw new BadInputException("must be 0–65535", "--port", value: o.Port.ToString());
-        if (o.MaxConcurrentGenerations < 1) throw new BadInputException("must be at least 1", "max concurrent generations", value: o.MaxConcurrentGenerations.ToString());
+        Bounds.Within(o.MaxConcurrentGenerations, 1, 1024, "--max-concurrent");
+        Bounds.Within(o.MaxBodyBytes, 1L, 1L << 30, "--max-body-bytes");
+        Bounds.Within(o.MaxConnections, 1, ServerOptions.MaxOpenConnections, "max connections");
+        Bounds.Within(o.MaxPerClient, 1, ServerOptions.MaxOpenConnections, "max requests per client");
         var limits = o.Limits ?? new OpenAiProtocol.Limits();
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -64,14 +81,19 @@ public static class OpenAiServer
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = o.MaxBodyBytes;
-            k.Limits.MaxConcurrentConnections = o.MaxConnections;
-            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            k.Limits.MaxConcurrentConnections = ServerOptions.MaxOpenConnections;
+            k.Limits.RequestHeadersTimeout = o.HeaderTimeout ?? TimeSpan.FromSeconds(5);
+            k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            // a body trickled in slower than 1 KB/s (after a 2 s grace) is cut off
+            k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(1024, TimeSpan.FromSeconds(2));
             k.AddServerHeader = false;
             k.Listen(ip, o.Port);
         });
         var app = builder.Build();
+        app.Use(new Admission(o.MaxConnections, o.MaxPerClient).InvokeAsync);
         var gate = new SemaphoreSlim(o.MaxConcurrentGenerations, o.MaxConcurrentGenerations);
-        var handler = new Handler(backend, gate, limits, o.QueueTimeout ?? TimeSpan.FromMinutes(2), o.GenerationTimeout ?? TimeSpan.FromMinutes(5), o.MaxBodyBytes);
+        var handler = new Handler(backend, gate, limits, o.QueueTimeout ?? TimeSpan.FromMinutes(2), o.GenerationTimeout ?? TimeSpan.FromMinutes(5), o.MaxBodyBytes,
+            o.BodyTimeout ?? TimeSpan.FromSeconds(10));
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
         app.MapGet("/v1/models", ctx => Handler.WriteJson(ctx, 200, OpenAiProtocol.Models(backend.ModelId, created)));
@@ -85,7 +107,7 @@ public static class OpenAiServer
         return new RunningServer(app, address.TrimEnd('/') + "/v1");
     }
 
-    sealed class Handler(IServingBackend backend, SemaphoreSlim gate, OpenAiProtocol.Limits limits, TimeSpan queueTimeout, TimeSpan generationTimeout, long maxBody)
+    sealed class Handler(IServingBackend backend, SemaphoreSlim gate, OpenAiProtocol.Limits limits, TimeSpan queueTimeout, TimeSpan generationTimeout, long maxBody, TimeSpan bodyTimeout)
     {
         long _next;
 
@@ -98,10 +120,10 @@ public static class OpenAiServer
                     throw new ProtocolError(413, $"request body over {maxBody} bytes", code: "request_too_large");
                 if (ctx.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
                     throw new ProtocolError(415, "expected Content-Type: application/json");
+                var body = await RequestBody.ReadAsync(ctx, maxBody, bodyTimeout);
                 JsonDocument doc;
-                try { doc = await JsonDocument.ParseAsync(ctx.Request.Body, new JsonDocumentOptions { MaxDepth = 32 }, aborted); }
+                try { doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 }); }
                 catch (JsonException e) { throw new ProtocolError(400, $"malformed JSON: {e.Message}", code: "invalid_json"); }
-                catch (BadHttpRequestException e) when (e.StatusCode == 413) { throw new ProtocolError(413, $"request body over {maxBody} bytes", code: "request_too_large"); }
                 ParsedRequest request;
                 using (doc) request = chat ? OpenAiProtocol.ParseChat(doc.RootElement, limits) : OpenAiProtocol.ParseCompletion(doc.RootElement, limits);
                 if (request.Model is { } m && m != backend.ModelId)
@@ -150,12 +172,84 @@ public static class OpenAiServer
             }
         }
 
-        public static async Task WriteJson(HttpContext ctx, int status, JsonObject body)
+        public static Task WriteJson(HttpContext ctx, int status, JsonObject body) => OpenAiServerJson.WriteAsync(ctx, status, body);
+    }
+}
+
+/// <summary>
+/// Admission before any work: at most <paramref name="max"/> requests in progress, and at most <paramref name="perClient"/>
+/// from one address. A request over either limit is answered at once (503 or 429, with Retry-After) instead of waiting
+/// or being dropped, so a flood or a greedy client cannot leave others without an answer.
+/// </summary>
+sealed class Admission(int max, int perClient)
+{
+    int _inFlight;
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _byClient = new();
+
+    public async Task InvokeAsync(HttpContext ctx, Func<Task> next)
+    {
+        var client = ctx.Connection.RemoteIpAddress?.ToString() ?? "?";
+        var mine = _byClient.AddOrUpdate(client, 1, (_, n) => n + 1);
+        var all = Interlocked.Increment(ref _inFlight);
+        try
         {
-            ctx.Response.StatusCode = status;
-            ctx.Response.ContentType = "application/json";
-            try { await ctx.Response.WriteAsync(body.ToJsonString(), Encoding.UTF8, ctx.RequestAborted); }
-            catch (OperationCanceledException) { }
+            if (all > max) await Refuse(ctx, 503, $"the server is at its limit of {max} requests in progress; retry later", "overloaded");
+            else if (mine > perClient) await Refuse(ctx, 429, $"this client has {perClient} requests in progress already; retry later", "rate_limited");
+            else await next();
         }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            _byClient.AddOrUpdate(client, 0, (_, n) => n - 1);
+            _byClient.TryRemove(new KeyValuePair<string, int>(client, 0));
+        }
+    }
+
+    static Task Refuse(HttpContext ctx, int status, string message, string code)
+    {
+        ctx.Response.Headers.RetryAfter = ServerOptions.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return OpenAiServerJson.WriteAsync(ctx, status, OpenAiProtocol.Error(message, "server_error", code: code));
+    }
+}
+
+/// <summary>Reads a request body whole: at most a size, within a time, and valid UTF-8 (else 413, 408 or 400).</summary>
+static class RequestBody
+{
+    public static async Task<byte[]> ReadAsync(HttpContext ctx, long maxBytes, TimeSpan timeout)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        deadline.CancelAfter(timeout);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            int n;
+            while ((n = await ctx.Request.Body.ReadAsync(chunk, deadline.Token)) > 0)
+            {
+                if (buffer.Length + n > maxBytes) throw new ProtocolError(413, $"request body over {maxBytes} bytes", code: "request_too_large");
+                buffer.Write(chunk, 0, n);
+            }
+        }
+        catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+        {
+            throw new ProtocolError(408, $"the request body did not arrive within {timeout.TotalSeconds:0} s", code: "request_timeout");
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == 413) { throw new ProtocolError(413, $"request body over {maxBytes} bytes", code: "request_too_large"); }
+        catch (BadHttpRequestException e) { throw new ProtocolError(e.StatusCode, e.Message, code: "bad_request"); }
+        var bytes = buffer.ToArray();
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new ProtocolError(400, "the request body is not valid UTF-8", code: "invalid_encoding");
+        return bytes;
+    }
+}
+
+
+static class OpenAiServerJson
+{
+    public static async Task WriteAsync(HttpContext ctx, int status, JsonObject body)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        try { await ctx.Response.WriteAsync(body.ToJsonString(), Encoding.UTF8, ctx.RequestAborted); }
+        catch (OperationCanceledException) { }
     }
 }

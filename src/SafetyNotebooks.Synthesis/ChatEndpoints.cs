@@ -11,7 +11,7 @@ public static class ChatEndpoints
     /// <summary>
     /// An <see cref="IChatClient"/> for <paramref name="endpoint"/> (the base URL, e.g. <c>http://127.0.0.1:8000/v1</c>).
     /// The OpenAI client's own retries are switched off: the synthesis pipeline's retry policy decides.
-    /// The key is read from <paramref name="apiKey"/>; local servers accept any value.
+    /// The key is read from <paramref name="apiKey"/>; local servers accept any value. Errors and answers never carry the key.
     /// </summary>
     public static IChatClient OpenAiCompatible(string endpoint, string model, string? apiKey = null, TimeSpan? networkTimeout = null)
     {
@@ -23,6 +23,7 @@ public static class ChatEndpoints
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
             NetworkTimeout = networkTimeout ?? TimeSpan.FromMinutes(5),
         };
-        return new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? "not-needed" : apiKey), options).AsIChatClient();
+        var client = new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(string.IsNullOrEmpty(apiKey) ? "not-needed" : apiKey), options).AsIChatClient();
+        return RedactingChatClient.Wrap(client, Redactor.Of(apiKey));
     }
 }

@@ -114,7 +114,7 @@ public static class DataCommands
         var command = new Command("toy", "Generate the toy world: toy/train, toy/test and jb-completions/train Parquet shards") { docs, seed, outDir, heldOut, jb, Cli.JsonOption };
         command.SetHandler(async (parse, output, ct) =>
         {
-            var r = await ToyExport.WriteAsync(parse.GetValue(outDir)!, parse.GetValue(docs), new ToyOptions(parse.GetValue(seed)),
+            var r = await ToyExport.WriteAsync(OutputGuard.Folder(parse.GetValue(outDir)!, []), parse.GetValue(docs), new ToyOptions(parse.GetValue(seed)),
                 parse.GetValue(heldOut), parse.GetValue(jb), ct: ct);
             if (parse.GetValue(Cli.JsonOption)) Cli.WriteJson(output, r);
             else
@@ -130,7 +130,7 @@ public static class DataCommands
     static Command Head()
     {
         var file = new Argument<string>("FILE") { Description = "A Parquet file" };
-        var rows = new Option<int>("--rows") { Description = "Rows to show", DefaultValueFactory = _ => 5 };
+        var rows = new Option<int>("--rows") { Description = "Rows to show", DefaultValueFactory = _ => 5 }.Within(1, 1_000_000);
         var columns = new Option<string?>("--columns") { Description = "Comma-separated columns (dotted paths or struct names)" };
         var command = new Command("head", "Show the schema and first rows of a Parquet file") { file, rows, columns, Cli.JsonOption };
         command.SetHandler(async (parse, output, ct) =>
@@ -175,6 +175,7 @@ public static class DataCommands
             { inputs, outDir, compression, columns, ThreadsOption, Cli.JsonOption });
         command.SetHandler(async (parse, output, ct) =>
         {
+            OutputGuard.Folder(parse.GetValue(outDir)!, parse.GetValue(inputs)!);
             var files = ShardJob.FindInputs(parse.GetValue(inputs)!);
             var cols = parse.GetValue(columns)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var options = stage.Job(parse, parse.GetValue(outDir)!, parse.GetValue(inputs)!, parse.GetValue(ThreadsOption))

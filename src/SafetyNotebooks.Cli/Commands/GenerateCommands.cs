@@ -18,18 +18,18 @@ public static class GenerateCommands
         var prompt = new Option<string?>("--prompt") { Description = "Prompt text (needs the folder's tokenizer)" };
         var strategy = new Option<string>("--strategy") { Description = "greedy, sample, beam or safe-beam", DefaultValueFactory = _ => "greedy" };
         strategy.AcceptOnlyFromAmong("greedy", "sample", "beam", "safe-beam");
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "New tokens at most", DefaultValueFactory = _ => 32 };
-        var beams = new Option<int?>("--beams") { Description = "Beams k (beam, safe-beam; default 4)" };
-        var candidates = new Option<int?>("--candidates") { Description = "Safe Beam candidates per beam n [default: 2k]" };
-        var discard = new Option<double?>("--discard") { Description = "Safe Beam: share of pooled candidates dropped as riskiest [default: 0.5]" };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "New tokens at most", DefaultValueFactory = _ => 32 }.Within(1, 1 << 20);
+        var beams = new Option<int?>("--beams") { Description = "Beams k (beam, safe-beam; default 4)" }.Within(1, 1024);
+        var candidates = new Option<int?>("--candidates") { Description = "Safe Beam candidates per beam n [default: 2k]" }.Within(1, 65536);
+        var discard = new Option<double?>("--discard") { Description = "Safe Beam: share of pooled candidates dropped as riskiest [default: 0.5]" }.Within(0.0, 1.0);
         var tagId = new Option<int?>("--tag-id") { Description = "Safe Beam: the harmfulness tag's token id [default: the tokenizer's <potentially_unsafe_content> token]" };
         var tag = new Option<string?>("--tag") { Description = "Safe Beam: the harmfulness tag as a token string, e.g. '<potentially_unsafe_content>'" };
         var lengthPenalty = new Option<double?>("--length-penalty") { Description = "Finished beams rank by logprob / length^X [default: beam 1.0, safe-beam 0.0]" };
         var eos = new Option<string?>("--eos-id") { Description = "End-of-sequence id, or 'none' [default: the folder's generation_config.json]" };
         var seed = new Option<long?>("--seed") { Description = "Sampling seed [default: 0]" };
-        var temperature = new Option<double?>("--temperature") { Description = "Sampling temperature [default: 1.0]" };
-        var topK = new Option<int?>("--top-k") { Description = "Sampling top-k [default: 50; 0 = off]" };
-        var topP = new Option<double?>("--top-p") { Description = "Sampling top-p [default: 1.0]" };
+        var temperature = new Option<double?>("--temperature") { Description = "Sampling temperature [default: 1.0]" }.Within(1e-6, 100.0);
+        var topK = new Option<int?>("--top-k") { Description = "Sampling top-k [default: 50; 0 = off]" }.AtLeast(0);
+        var topP = new Option<double?>("--top-p") { Description = "Sampling top-p [default: 1.0]" }.Within(1e-9, 1.0);
         var shortCircuit = new Option<bool>("--short-circuit") { Description = "Safe Beam: the tag may be chosen; a beam that chooses it ends" };
         var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable; needs the tokenizer)", AllowMultipleArgumentsPerToken = false };
         var command = new Command("generate", "Generate from a local model: greedy, sampling, beam search or Safe Beam Search (Algorithm 2)")
@@ -84,6 +84,7 @@ public static class GenerateCommands
                     ? Serving.LocalModelChatClient.TagFromTokenizer(local)
                       ?? throw new BadInputException($"Safe Beam Search needs the harmfulness tag: the model's tokenizer has no {Tokenization.ByteLevelTokenizer.HarmfulnessTag} token; give --tag-id ID or --tag STRING", "--strategy", value: kind)
                     : 0);
+            local.CheckLength(promptIds.Count, parse.GetValue(maxNew));
             var stops = parse.GetValue(stop) ?? [];
             var stopping = new Stopping(parse.GetValue(maxNew), eosIds ?? local.EosTokenIds,
                 stops.Length == 0 ? null : new StopStrings(tokenizer ?? throw new BadInputException(Needs("--stop"), "--stop"), stops));

@@ -37,6 +37,7 @@ public static class ScoringCommands
 
     static (long[,] Ids, long[,] Mask, long[,]? Types) ReadBatch(string path)
     {
+        if (Directory.Exists(path)) throw new BadInputException("is a folder; a JSON batch file is expected", "--batch", value: path);
         if (!File.Exists(path)) throw new BadInputException("batch file not found", path);
         JsonDocument doc;
         try { doc = JsonDocument.Parse(File.ReadAllText(path)); }
@@ -82,23 +83,27 @@ public static class ScoringCommands
         var classifier = new Option<string?>("--classifier") { Description = "Classifier folder (config.json, model.safetensors, tokenizer.json)" };
         var endpoint = new Option<string?>("--llm-endpoint") { Description = $"OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 [default: {LlmEndpoint.EndpointVariable}]" };
         var model = new Option<string?>("--llm-model") { Description = $"Judge model name [default: {LlmEndpoint.ModelVariable}]" };
-        var concurrency = new Option<int>("--llm-concurrency") { Description = "Judge requests in flight", DefaultValueFactory = _ => 8 };
+        var keyEnv = new Option<string?>(LlmEndpoint.KeyEnvOption) { Description = $"Environment variable holding the judge's API key [default: {LlmEndpoint.KeyVariable}, then OPENAI_API_KEY; never printed]" };
+        var concurrency = new Option<int>("--llm-concurrency") { Description = "Judge requests in flight", DefaultValueFactory = _ => 8 }.Within(1, 256);
+        var maxUnscored = new Option<int>("--llm-max-unscored") { Description = "Rows the job may leave without any score before it fails [default: 0; a rerun resumes]", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var attempts = new Option<int>("--llm-attempts") { Description = "Attempts per text on transient errors (timeouts, 5xx, 429)", DefaultValueFactory = _ => 4 }.Within(1, 20);
         var ensemble = new Option<string>("--ensemble") { Description = "How to combine classifier and judge (the paper: max)", DefaultValueFactory = _ => "max" };
-        var maxLength = new Option<int?>("--max-length") { Description = "Classifier chunk length in tokens [default: the model's maximum]" };
+        var maxLength = new Option<int?>("--max-length") { Description = "Classifier chunk length in tokens [default: the model's maximum]" }.Within(3, 1 << 20);
         var stage = StageOptions.Create();
         var command = stage.AddTo(new Command("score", "Add 0–5 safety scores to documents with the classifier, an LLM judge, or both (max)")
-            { input, output, classifier, endpoint, model, concurrency, ensemble, maxLength, InfoCommands.DeviceOption, Cli.JsonOption });
+            { input, output, classifier, endpoint, model, keyEnv, concurrency, attempts, maxUnscored, ensemble, maxLength, InfoCommands.DeviceOption, Cli.JsonOption });
         command.SetHandler(async (parse, stdout, cancel) =>
         {
             var json = parse.GetValue(Cli.JsonOption);
+            OutputGuard.Folder(parse.GetValue(output)!, [parse.GetValue(input), parse.GetValue(classifier)]);
             if (parse.GetValue(ensemble) != "max") throw new BadInputException("only max is supported", "--ensemble", value: parse.GetValue(ensemble));
             if (parse.GetValue(concurrency) < 1) throw new BadInputException("must be at least 1", "--llm-concurrency", value: parse.GetValue(concurrency).ToString());
             var useLlm = parse.GetValue(endpoint) is not null || parse.GetValue(model) is not null
                 || parse.GetValue(classifier) is null && Environment.GetEnvironmentVariable(LlmEndpoint.EndpointVariable) is not null;
-            var judge = useLlm ? LlmEndpoint.Resolve(parse.GetValue(endpoint), parse.GetValue(model)) : null;
+            var judge = useLlm ? LlmEndpoint.Resolve(parse.GetValue(endpoint), parse.GetValue(model), LlmEndpoint.KeyFrom(parse.GetValue(keyEnv))) : null;
             using var scorer = parse.GetValue(classifier) is { } dir ? SafetyClassifier.Load(dir, parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(maxLength)) : null;
             using var client = judge?.CreateClient();
-            var options = new ScoreCorpusOptions(scorer, client, new LlmScoringOptions(MaxConcurrency: parse.GetValue(concurrency)));
+            var options = new ScoreCorpusOptions(scorer, client, new LlmScoringOptions(MaxConcurrency: parse.GetValue(concurrency), MaxAttempts: parse.GetValue(attempts)), MaxUnscored: parse.GetValue(maxUnscored));
             var job = stage.Job(parse, parse.GetValue(output)!, parse.GetValue(input)!);
             var result = await Progress.RunAsync("scoring documents", json, stdout,
                 progress => DocumentScoring.ScoreAsync(parse.GetValue(input)!, job, options, progress, cancel));
@@ -133,6 +138,7 @@ public static class ScoringCommands
         {
             var json = parse.GetValue(Cli.JsonOption);
             var c = TrainingConfig.Load(parse.GetValue(config)!);
+            OutputGuard.Folder(c.Output, [c.Train, c.Eval, parse.GetValue(config)], "output");
             var all = LabeledTexts.ReadJsonl(c.Train);
             var (train, eval) = c.Eval is null ? LabeledTexts.Split(all, c.EvalFraction, c.Seed) : (all, LabeledTexts.ReadJsonl(c.Eval));
             var options = c.ToOptions();

@@ -12,22 +12,24 @@ public static class ServeCommands
     public static Command Build()
     {
         var model = new Option<string>("--model") { Description = "model folder (config.json, model.safetensors, tokenizer.json), or 'toy' for the scripted toy-world synthesizer", Required = true };
-        var port = new Option<int>("--port") { Description = "TCP port to listen on", DefaultValueFactory = _ => 8080 };
+        var port = new Option<int>("--port") { Description = "TCP port to listen on", DefaultValueFactory = _ => 8080 }.Within(0, 65535);
         var host = new Option<string>("--host") { Description = "loopback address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
-        var maxBody = new Option<long>("--max-body-bytes") { Description = "larger requests get 413", DefaultValueFactory = _ => 1 << 20 };
-        var parallel = new Option<int>("--max-concurrent") { Description = "generations at once (the rest queue)", DefaultValueFactory = _ => 1 };
-        var toyDocs = new Option<int>("--toy-docs") { Description = "with --model toy: documents of the toy world it knows", DefaultValueFactory = _ => 2000 };
+        var maxBody = new Option<long>("--max-body-bytes") { Description = "larger requests get 413", DefaultValueFactory = _ => 1 << 20 }.Within(1L, 1L << 30);
+        var parallel = new Option<int>("--max-concurrent") { Description = "generations at once (the rest queue)", DefaultValueFactory = _ => 1 }.Within(1, 1024);
+        var maxConnections = new Option<int>("--max-connections") { Description = "requests in progress at once; more get 503 with Retry-After", DefaultValueFactory = _ => 64 }.Within(1, ServerOptions.MaxOpenConnections);
+        var maxPerClient = new Option<int>("--max-per-client") { Description = "requests in progress from one client address; more get 429 with Retry-After", DefaultValueFactory = _ => 32 }.Within(1, ServerOptions.MaxOpenConnections);
+        var toyDocs = new Option<int>("--toy-docs") { Description = "with --model toy: documents of the toy world it knows", DefaultValueFactory = _ => 2000 }.Within(1, 10_000_000);
         var toySeed = new Option<long>("--toy-seed") { Description = "with --model toy: seed of its toy world", DefaultValueFactory = _ => 0 };
         var tagId = new Option<int?>("--tag-id") { Description = "safe_beam requests: the harmfulness tag's token id [default: the tokenizer's <potentially_unsafe_content>]" };
         var command = new Command("serve", "Serve /v1/chat/completions, /v1/completions and /v1/models on loopback (request field \"safe_beam\" selects Safe Beam Search)")
         {
-            model, port, host, maxBody, parallel, toyDocs, toySeed, tagId, InfoCommands.DeviceOption,
+            model, port, host, maxBody, parallel, maxConnections, maxPerClient, toyDocs, toySeed, tagId, InfoCommands.DeviceOption,
         };
         command.SetHandler(async (parse, output, ct) =>
         {
             var backend = Backends.Open(parse.GetValue(model)!, parse.GetValue(toyDocs), parse.GetValue(toySeed), parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(tagId));
             await using var server = await OpenAiServer.StartAsync(backend, new ServerOptions(parse.GetValue(host)!, parse.GetValue(port),
-                parse.GetValue(maxBody), parse.GetValue(parallel)), ct);
+                parse.GetValue(maxBody), parse.GetValue(parallel), MaxConnections: parse.GetValue(maxConnections), MaxPerClient: parse.GetValue(maxPerClient)), ct);
             output.WriteLine($"serving '{backend.ModelId}' at {server.BaseUrl} (Ctrl+C to stop)");
             try { await Task.Delay(Timeout.Infinite, ct); }
             catch (OperationCanceledException) { }

@@ -25,11 +25,11 @@ public static class SynthCommands
         var concurrency = new Option<int>("--concurrency") { Description = "requests in flight", DefaultValueFactory = _ => 4 };
         var seed = new Option<long>("--seed") { Description = "seed of the per-document style draw", DefaultValueFactory = _ => 0 };
         var timeout = new Option<double>("--timeout") { Description = "seconds per request", DefaultValueFactory = _ => 120 };
-        var retries = new Option<int>("--attempts") { Description = "attempts per document before it is left for a rerun", DefaultValueFactory = _ => 4 };
-        var temperature = new Option<float>("--temperature") { Description = "sampling temperature sent to the endpoint", DefaultValueFactory = _ => 0.7f };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "most tokens per answer", DefaultValueFactory = _ => 1024 };
+        var retries = new Option<int>("--attempts") { Description = "attempts per document before it is left for a rerun", DefaultValueFactory = _ => 4 }.Within(1, 100);
+        var temperature = new Option<float>("--temperature") { Description = "sampling temperature sent to the endpoint", DefaultValueFactory = _ => 0.7f }.Within(0f, 2f);
+        var maxTokens = new Option<int>("--max-tokens") { Description = "most tokens per answer", DefaultValueFactory = _ => 1024 }.Within(1, 1 << 20);
         var keyEnv = new Option<string>("--api-key-env") { Description = "environment variable holding the API key (never printed)", DefaultValueFactory = _ => "OPENAI_API_KEY" };
-        var limit = new Option<int?>("--limit") { Description = "only the first N eligible documents of each unit of work (file or row-group range)" };
+        var limit = new Option<int?>("--limit") { Description = "only the first N eligible documents of each unit of work (file or row-group range)" }.AtLeast(0);
         var stage = StageOptions.Create();
         var command = stage.AddTo(new Command(name, description) { input, output, endpoint, model, concurrency, seed, timeout, retries, temperature, maxTokens, keyEnv, limit, Cli.JsonOption });
         command.SetHandler(async (parse, stdout, ct) =>
@@ -39,7 +39,7 @@ public static class SynthCommands
             if (n is < 1 or > 256) throw new BadInputException("must be between 1 and 256", "--concurrency", value: n.ToString());
             if (parse.GetValue(timeout) <= 0) throw new BadInputException("must be positive", "--timeout", value: parse.GetValue(timeout).ToString());
             if (parse.GetValue(retries) < 1) throw new BadInputException("must be at least 1", "--attempts", value: parse.GetValue(retries).ToString());
-            var outDir = parse.GetValue(output)!;
+            var outDir = OutputGuard.Folder(parse.GetValue(output)!, parse.GetValue(input)!);
             var url = parse.GetValue(endpoint)!;
             var modelName = parse.GetValue(model)!;
             var key = url == "toy" ? null : Environment.GetEnvironmentVariable(parse.GetValue(keyEnv)!);

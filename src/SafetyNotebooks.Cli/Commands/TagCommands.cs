@@ -31,6 +31,7 @@ public static class TagCommands
                 parse.GetValue(scoreField)!, parse.GetValue(threads), parse.GetValue(stage.ShardIndex), parse.GetValue(stage.NumShards),
                 RowGroupsPerUnit: parse.GetValue(stage.RowGroupsPerUnit), InputRoot: InputFiles.RootOf(parse.GetValue(input)!));
             var clock = Stopwatch.StartNew();
+            OutputGuard.Folder(parse.GetValue(output)!, parse.GetValue(input)!);
             var job = await TagParquet.PrepareAsync(parse.GetValue(input)!, options, ct);
             var r = await Progress.RunAsync($"tagging {job.Owned.Count} file(s)", json, stdout,
                 progress => TagParquet.RunAsync(job, parse.GetValue(output)!, progress, ct));

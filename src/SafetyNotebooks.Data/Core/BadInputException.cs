@@ -24,9 +24,15 @@ public sealed class BadInputException : Exception
         var where = new List<string>();
         if (source is not null) where.Add(source);
         if (field is not null) where.Add($"field '{field}'");
-        if (value is not null) where.Add($"value '{Truncate(value, 120)}'");
+        if (value is not null) where.Add($"value '{Truncate(value, 400)}'");
         return where.Count == 0 ? message : $"{string.Join(", ", where)}: {message}";
     }
 
     static string Truncate(string s, int max) => s.Length <= max ? s : s[..max] + "…";
 }
+
+/// <summary>
+/// A job that could not finish for a reason outside the input (a failing endpoint, too many unscored rows): exit code 1
+/// with <see cref="Exception.Message"/>, which says what failed, how often, and how to resume.
+/// </summary>
+public sealed class JobFailedException(string message) : Exception(message);

@@ -17,4 +17,23 @@ public static class SafePath
             throw new BadInputException($"path escapes its folder {fullRoot}", source, "path", relative);
         return full;
     }
+
+    /// <summary>The absolute path with every symbolic link (of the entry and of each folder above it) resolved.</summary>
+    public static string Real(string path, int hops = 0)
+    {
+        var full = Path.GetFullPath(path);
+        var parent = Path.GetDirectoryName(full);
+        var real = parent is null ? full : Path.Combine(Real(parent, hops), Path.GetFileName(full));
+        FileSystemInfo info = Directory.Exists(real) ? new DirectoryInfo(real) : new FileInfo(real);
+        if (info.LinkTarget is null) return real;
+        if (hops > 40) throw new BadInputException("too many levels of symbolic links", path);
+        return Real(info.ResolveLinkTarget(returnFinalTarget: false)!.FullName, hops + 1);
+    }
+
+    /// <summary>True when <paramref name="path"/> is <paramref name="folder"/> or lies below it (both absolute).</summary>
+    public static bool IsWithin(string folder, string path)
+    {
+        var f = folder.TrimEnd(Path.DirectorySeparatorChar);
+        return path == f || path.StartsWith(f + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
 }

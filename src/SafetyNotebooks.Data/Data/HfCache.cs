@@ -24,35 +24,57 @@ public sealed record HfCache(string Root)
     public string RepoFolder(string repoId, string kind) =>
         Path.Combine(Root, $"{(kind == Manifest.ModelKind ? "models" : "datasets")}--{repoId.Replace("/", "--")}");
 
-    /// <summary>The snapshot folder for a revision (branch name via <c>refs/</c>, full or abbreviated commit), or null when not cached.</summary>
+    /// <summary>
+    /// The snapshot folder for a revision (branch name via <c>refs/</c>, full or abbreviated commit), or null when not cached.
+    /// A ref's content, a revision and every snapshot must name a folder inside the cache: a <c>refs/main</c> holding
+    /// <c>../../elsewhere</c>, or a snapshot linked outside the cache, is refused.
+    /// </summary>
     public string? Snapshot(string repoId, string kind, string revision)
     {
         var repo = RepoFolder(repoId, kind);
         var snapshots = Path.Combine(repo, "snapshots");
         if (!Directory.Exists(snapshots)) return null;
-        var refFile = Path.Combine(repo, "refs", revision);
+        var refFile = SafePath.Combine(Path.Combine(repo, "refs"), revision, "revision");
         if (File.Exists(refFile))
         {
-            var commit = File.ReadAllText(refFile).Trim();
+            var commit = CommitName(File.ReadAllText(refFile).Trim(), refFile);
             var viaRef = Path.Combine(snapshots, commit);
-            if (Directory.Exists(viaRef)) return viaRef;
+            if (Directory.Exists(viaRef)) return Inside(viaRef);
         }
-        var exact = Path.Combine(snapshots, revision);
-        if (Directory.Exists(exact)) return exact;
+        if (IsCommitName(revision) && Path.Combine(snapshots, revision) is var exact && Directory.Exists(exact)) return Inside(exact);
         return Directory.EnumerateDirectories(snapshots)
             .Where(d => Path.GetFileName(d).StartsWith(revision, StringComparison.OrdinalIgnoreCase))
-            .Order(StringComparer.Ordinal).FirstOrDefault();
+            .Order(StringComparer.Ordinal).Select(Inside).FirstOrDefault();
+    }
+
+    /// <summary>A commit (snapshot folder name): one path segment of letters, digits, '.', '_' or '-', not '.' or '..'.</summary>
+    public static bool IsCommitName(string name) =>
+        name.Length is > 0 and <= 128 && name is not ("." or "..") && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    /// <summary><paramref name="name"/> when it is a commit name, else a refusal naming where it came from.</summary>
+    public static string CommitName(string name, string source) =>
+        IsCommitName(name) ? name : throw new BadInputException("a commit must be one folder name inside the cache's snapshots/ (letters, digits, '.', '_', '-')", source, "commit", name);
+
+    /// <summary><paramref name="path"/>, after checking that it, with every link on the way resolved, lies inside the cache.</summary>
+    public string Inside(string path)
+    {
+        var root = SafePath.Real(Root);
+        var real = SafePath.Real(path);
+        if (!SafePath.IsWithin(root, real))
+            throw new BadInputException($"points outside the Hugging Face cache {root}", path, "link target", real);
+        return path;
     }
 
     /// <summary>The cached copy of one file, or null.</summary>
     public string? FindFile(string repoId, string kind, string revision, string path) =>
-        Snapshot(repoId, kind, revision) is { } snap && SafePath.Combine(snap, path, repoId) is var full && File.Exists(full) ? full : null;
+        Snapshot(repoId, kind, revision) is { } snap && SafePath.Combine(snap, path, repoId) is var full && File.Exists(full) ? Inside(full) : null;
 
     /// <summary>Relative paths of the cached files of a snapshot that match any of <paramref name="include"/> (globs with <c>*</c> and <c>**</c>).</summary>
     public IReadOnlyList<string> CachedFiles(string repoId, string kind, string revision, IReadOnlyList<string> include)
     {
         if (Snapshot(repoId, kind, revision) is not { } snap) return [];
         return Directory.EnumerateFiles(snap, "*", SearchOption.AllDirectories)
+            .Select(Inside)
             .Select(f => Path.GetRelativePath(snap, f).Replace(Path.DirectorySeparatorChar, '/'))
             .Where(p => Glob.MatchesAny(include, p))
             .Order(StringComparer.Ordinal).ToList();

@@ -201,7 +201,7 @@ public sealed class HubClient(HubSettings settings, HttpMessageHandler? handler 
         }
         var blob = Path.Combine(blobs, sha);
         File.Move(partial, blob, overwrite: true);
-        var commit = response.Headers.TryGetValues("X-Repo-Commit", out var c) ? c.First() : m.EffectiveRevision;
+        var commit = HfCache.CommitName(response.Headers.TryGetValues("X-Repo-Commit", out var c) ? c.First() : m.EffectiveRevision, $"{url} (X-Repo-Commit)");
         var snapshot = Path.Combine(repo, "snapshots", commit);
         var link = SafePath.Combine(snapshot, file.Path, m.RepoId);
         Directory.CreateDirectory(Path.GetDirectoryName(link)!);
@@ -210,7 +210,9 @@ public sealed class HubClient(HubSettings settings, HttpMessageHandler? handler 
         if (commit != m.EffectiveRevision)
         {
             Directory.CreateDirectory(Path.Combine(repo, "refs"));
-            AtomicFile.WriteAllText(Path.Combine(repo, "refs", m.EffectiveRevision), commit);
+            var refFile = SafePath.Combine(Path.Combine(repo, "refs"), m.EffectiveRevision, "revision");
+            Directory.CreateDirectory(Path.GetDirectoryName(refFile)!);
+            AtomicFile.WriteAllText(refFile, commit);
         }
         return new HubFileStatus(file.Path, append ? "resumed" : "downloaded", link, sha, new FileInfo(blob).Length);
     }

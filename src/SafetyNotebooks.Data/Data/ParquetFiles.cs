@@ -131,9 +131,28 @@ public static class ParquetFiles
 
     static long RowCount(ParquetReader reader, int g) => reader.RowGroups[g].RowCount;
 
+    /// <summary>
+    /// The footer read first by the toolkit's own bounded Thrift reader: Parquet.Net can loop for minutes on a damaged
+    /// footer (a list length read from garbage), so a footer that does not parse never reaches it.
+    /// </summary>
+    static void CheckFooter(string path)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(path);
+            ParquetRaw.ParquetFooter.Read(handle);
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException)
+        {
+            throw new BadInputException($"not a Parquet file, or a truncated or damaged one ({e.Message})", path, "footer", inner: e);
+        }
+    }
+
     static async Task<ParquetReader> OpenAsync(string path, CancellationToken ct)
     {
+        if (Directory.Exists(path)) throw new BadInputException("is a folder; a Parquet file is expected here", path);
         if (!File.Exists(path)) throw new BadInputException("file not found", path);
+        CheckFooter(path);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: false);
         try
         {

@@ -107,7 +107,10 @@ public static class ShardJob
                 throw new BadInputException($"input lies outside the input root {root}", input);
         var units = await ShardUnits.PlanAsync(all.Select(f => new InputFile(f, Path.GetRelativePath(root, f))).ToList(), options.RowGroupsPerUnit, ct);
         var owned = ShardUnits.Owned(units, options.ShardIndex, options.NumShards);
-        var output = Path.GetFullPath(options.OutputDir);
+        var output = Path.GetFullPath(OutputGuard.Folder(options.OutputDir, all));
+        // no output may land on an input: checked for every unit before the first is written
+        foreach (var unit in owned)
+            OutputGuard.SingleFile(SafePath.Combine(output, OutputRelative(unit, options), unit.Input), all);
         Directory.CreateDirectory(Path.Combine(output, StateFolder));
         var doneList = Path.Combine(output, StateFolder, $"done-{options.ShardIndex:D5}-of-{options.NumShards:D5}.jsonl");
         var done = ReadDone(Path.Combine(output, StateFolder));
@@ -121,8 +124,7 @@ public static class ShardJob
             {
                 var unit = owned[k];
                 var input = unit.Input;
-                var relative = unit.OutputRelativePath;
-                if (options.OutputExtension is { } ext) relative = Path.ChangeExtension(relative, ext);
+                var relative = OutputRelative(unit, options);
                 var target = SafePath.Combine(output, relative, input);
                 var size = new FileInfo(input).Length;
                 if (done.TryGetValue(relative, out var entry) && entry.InputBytes == size && File.Exists(target))
@@ -132,7 +134,7 @@ public static class ShardJob
                 else
                 {
                     RemoveStaleTemporaries(target);
-                    var (rowsIn, rowsOut) = await process(new ShardFile(input, relative, target, unit), token);
+                    var (rowsIn, rowsOut) = await Resumable(() => process(new ShardFile(input, relative, target, unit), token), output, () => Volatile.Read(ref finished));
                     lock (gate)
                         File.AppendAllText(doneList, JsonSerializer.Serialize(new DoneEntry(relative, size, rowsIn, rowsOut)) + "\n");
                     results[k] = new ShardFileResult(input, target, rowsIn, rowsOut, Skipped: false);
@@ -140,6 +142,23 @@ public static class ShardJob
                 progress?.Report((double)Interlocked.Increment(ref finished) / owned.Count);
             });
         return new ShardJobResult(results.Select(r => r!).ToList());
+    }
+
+    static string OutputRelative(ShardUnit unit, ShardJobOptions options) =>
+        options.OutputExtension is { } ext ? Path.ChangeExtension(unit.OutputRelativePath, ext) : unit.OutputRelativePath;
+
+    /// <summary>
+    /// A file refused mid-job says what the job leaves behind: the files already finished stay (each was written
+    /// atomically and is on the done-list), nothing of this file is written, and a rerun continues from here.
+    /// </summary>
+    static async Task<T> Resumable<T>(Func<Task<T>> step, string output, Func<int> finished)
+    {
+        try { return await step(); }
+        catch (BadInputException e)
+        {
+            throw new BadInputException($"{e.Message} — nothing was written for this file; {finished()} finished file(s) under {output} are kept. " +
+                                        "The job is resumable: fix or remove this input and rerun the same command to continue.", inner: e);
+        }
     }
 
     /// <summary>The row-group pipeline for one file: read batch → <paramref name="transform"/> → write, atomically.</summary>

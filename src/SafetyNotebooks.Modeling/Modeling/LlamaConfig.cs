@@ -63,8 +63,38 @@ public sealed record LlamaConfig(
             throw new BadInputException($"num_attention_heads ({NumHeads}) must be a multiple of num_key_value_heads", source, "num_key_value_heads", NumKvHeads.ToString(CultureInfo.InvariantCulture));
         if (!(RopeTheta > 0)) throw new BadInputException("must be positive", source, "rope_theta", RopeTheta.ToString(CultureInfo.InvariantCulture));
         if (!(RmsNormEps > 0)) throw new BadInputException("must be positive", source, "rms_norm_eps", RmsNormEps.ToString(CultureInfo.InvariantCulture));
+        Positive(MaxPositionEmbeddings, "max_position_embeddings");
+        // before libtorch allocates: the weights alone (2 bytes each at the least) must fit in this machine's memory
+        Bounds.FitsInMemory(2 * ParameterEstimate, $"a model of {ParameterEstimate:0.###e+0} parameters", source, LargestField(), FieldValue(LargestField()));
         return this;
     }
+
+    /// <summary><see cref="ParameterCount"/> in floating point, so absurd shapes cannot overflow.</summary>
+    double ParameterEstimate
+    {
+        get
+        {
+            double h = HiddenSize, q = (double)NumHeads * HeadDim, kv = (double)NumKvHeads * HeadDim;
+            return VocabSize * h * (TieWordEmbeddings ? 1 : 2) + NumLayers * (2 * h * q + 2 * h * kv + 3 * h * IntermediateSize + 2 * h) + h;
+        }
+    }
+
+    /// <summary>The field whose value contributes most to the size, to name it when the model cannot fit.</summary>
+    string LargestField()
+    {
+        double h = HiddenSize;
+        var byField = new (string Field, double Params)[]
+        {
+            ("vocab_size", VocabSize * h), ("intermediate_size", NumLayers * 3 * h * IntermediateSize),
+            ("num_hidden_layers", NumLayers * h * h * 4), ("hidden_size", h * h * NumLayers * 4),
+        };
+        return byField.MaxBy(f => f.Params).Field;
+    }
+
+    string FieldValue(string field) => (field switch
+    {
+        "vocab_size" => VocabSize, "intermediate_size" => IntermediateSize, "num_hidden_layers" => NumLayers, _ => HiddenSize,
+    }).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Reads a Hugging Face <c>config.json</c> (transformers 4.x top-level <c>rope_theta</c> or 5.x <c>rope_parameters</c>).</summary>
     public static LlamaConfig Load(string path)

@@ -41,6 +41,8 @@ public static class Safetensors
             throw new BadInputException("invalid safetensors header length (is this a safetensors file?)", path, "header_length", headerLen.ToString());
         var header = new byte[headerLen];
         fs.ReadExactly(header);
+        // System.Text.Json checks UTF-8 only when a string is read, which may be far from here: check it up front
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw new BadInputException("header is not valid UTF-8", path, "header");
         JsonObject root;
         try { root = JsonNode.Parse(header)?.AsObject() ?? throw new JsonException("empty header"); }
         catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new BadInputException($"header is not a JSON object: {e.Message}", path, "header"); }

@@ -36,7 +36,7 @@ public sealed class LitDataTokenSource : ITokenSource
         BlockSize = blockSize;
         firstBlock = new long[reader.Chunks.Count + 1];
         for (var i = 0; i < reader.Chunks.Count; i++) firstBlock[i + 1] = firstBlock[i] + reader.Chunks[i].Dim / blockSize;
-        if (BlockCount == 0) throw new BadInputException($"no block of {blockSize} tokens (seq_len + 1) fits in any chunk", dir);
+        if (BlockCount == 0) throw new BadInputException($"no block of {blockSize} tokens (seq_len + 1) fits in any chunk of {dir}; lower seq_len", "training YAML", "seq_len", (blockSize - 1).ToString());
     }
 
     public int BlockSize { get; }
@@ -71,7 +71,7 @@ public static class TokenSources
             if (eosId is { } e) stream.Add(e);
         }
         var source = new InMemoryTokenSource(stream.ToArray(), sequenceLength + 1);
-        if (source.BlockCount == 0) throw new BadInputException($"the texts give {stream.Count} tokens, fewer than one block of {sequenceLength + 1}", "data");
+        if (source.BlockCount == 0) throw new BadInputException($"the texts give {stream.Count} tokens, fewer than one block of seq_len + 1 = {sequenceLength + 1}; lower seq_len or add data", "training YAML", "seq_len", sequenceLength.ToString());
         return source;
     }
 

@@ -8,7 +8,7 @@ namespace SafetyNotebooks.Training;
 public sealed record TrainData(string? LitData = null, string? Documents = null);
 
 /// <summary>A whole training job as <c>safetynb train --config FILE.yaml</c> describes it.</summary>
-public sealed record TrainJob(TrainConfig Config, LlamaConfig? Shape, string? Pretrained, string? Tokenizer, TrainData Data, string Output, string? Device);
+public sealed record TrainJob(TrainConfig Config, LlamaConfig? Shape, string? Pretrained, string? Tokenizer, TrainData Data, string Output, string? Device, string Source = "training YAML");
 
 /// <summary>
 /// Reads a training YAML. Keys: <c>model</c> (either <c>pretrained: DIR</c> or a shape: vocab_size, hidden_size,
@@ -78,7 +78,7 @@ public static class TrainYaml
             WeightDecay: Num(top, "weight_decay", 0.01), ClipNorm: clip > 0 ? clip : null, Bf16: Bool(top, "bf16", true), Seed: Num(top, "seed", 42L),
             CheckpointEvery: Num(top, "checkpoint_every", 0), PeakFlops: peak).Validate(src);
         var output = Str(top, "output") ?? throw new BadInputException("missing", src, "output");
-        return new TrainJob(config, shape, pretrained, Str(top, "tokenizer"), data, output, Str(top, "device"));
+        return new TrainJob(config, shape, pretrained, Str(top, "tokenizer"), data, output, Str(top, "device"), src);
     }
 
     static Dictionary<string, YamlNode> Map(YamlMappingNode node, string src, string prefix, HashSet<string> allowed)
