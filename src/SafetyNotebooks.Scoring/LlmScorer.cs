@@ -35,7 +35,7 @@ public sealed record LlmEndpoint(Uri Endpoint, string Model, string? ApiKey)
     }
 
     /// <summary>An <see cref="IChatClient"/> for this endpoint (Microsoft.Extensions.AI.OpenAI over the OpenAI SDK); its errors and answers never carry the key.</summary>
-    public IChatClient CreateClient() => Synthesis.RedactingChatClient.Wrap(
+    public IChatClient CreateClient() => RedactingChatClient.Wrap(
         new OpenAI.Chat.ChatClient(Model, new ApiKeyCredential(ApiKey ?? "none"), new OpenAIClientOptions { Endpoint = Endpoint }).AsIChatClient(),
         Redactor.Of(ApiKey));
 

@@ -30,7 +30,7 @@ public static class ExportCommands
         {
             var n = parse.GetValue(threads);
             if (n < 1) throw new BadInputException("must be at least 1", "--threads", value: n.ToString());
-            OutputGuard.Folder(parse.GetValue(output)!, [parse.GetValue(input), parse.GetValue(tokenizer)]);
+            OutputGuard.Folder(parse.GetValue(output)!, [.. parse.GetValue(input)!, parse.GetValue(tokenizer)]);
             var sw = Stopwatch.StartNew();
             var options = new LitDataExportOptions(parse.GetValue(chunkBytes), parse.GetValue(eos), parse.GetValue(tag)!, n);
             var outDir = parse.GetValue(output)!;

@@ -95,7 +95,7 @@ public static class ScoringCommands
         command.SetHandler(async (parse, stdout, cancel) =>
         {
             var json = parse.GetValue(Cli.JsonOption);
-            OutputGuard.Folder(parse.GetValue(output)!, [parse.GetValue(input), parse.GetValue(classifier)]);
+            OutputGuard.Folder(parse.GetValue(output)!, [.. parse.GetValue(input)!, parse.GetValue(classifier)]);
             if (parse.GetValue(ensemble) != "max") throw new BadInputException("only max is supported", "--ensemble", value: parse.GetValue(ensemble));
             if (parse.GetValue(concurrency) < 1) throw new BadInputException("must be at least 1", "--llm-concurrency", value: parse.GetValue(concurrency).ToString());
             var useLlm = parse.GetValue(endpoint) is not null || parse.GetValue(model) is not null

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
-namespace SafetyNotebooks.Synthesis;
+namespace SafetyNotebooks;
 
 /// <summary>
 /// Wraps a keyed chat client so that neither its errors nor its answers can carry the key further: a server that
