@@ -30,7 +30,10 @@ public class PagesInBrowserTests
         Assert.True(new FileInfo(v.Screenshot).Length > 10_000, v.Screenshot);
     }
 
-    static bool IsNumber(string s) => double.TryParse(s.Trim().TrimEnd('%'), NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+    /// <summary>A number, a percentage, or either followed by its interval ("12.5 % [4.2, 22.9]").</summary>
+    static bool IsNumber(string s) =>
+        double.TryParse(System.Text.RegularExpressions.Regex.Replace(s.Trim(), @"\s*\[[-0-9.]+, [-0-9.]+\]$", "").TrimEnd('%').Trim(),
+            NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 
     /// <summary>The text of column <paramref name="column"/> (0-based) of every body row of the page's table number <paramref name="table"/>.</summary>
     static async Task<List<string>> Column(HeadlessChromium b, int table, int column) =>

@@ -44,13 +44,13 @@ public class HelpAndReadmeTests
     }
 
     [Theory]
-    [InlineData("mix", "--help")]
-    [InlineData("data", "mix", "--help")]
+    [InlineData("blend", "--help")]
+    [InlineData("data", "blend", "--help")]
     public async Task An_unknown_command_with_help_is_exit_2_naming_it(params string[] args)
     {
         var r = await CliRunner.RunAsync(args);
         Assert.Equal(2, r.Code);
-        Assert.Contains("'mix'", r.Err);
+        Assert.Contains("'blend'", r.Err);
     }
 
     /// <summary>The README's ```bash blocks: (marked to run?, lines with continuations joined, comments dropped).</summary>

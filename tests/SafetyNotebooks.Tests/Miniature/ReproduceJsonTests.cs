@@ -22,10 +22,16 @@ public class ReproduceJsonTests
         Assert.Equal(3, asr.Count);
         foreach (var a in asr)
         {
-            var ci = a.GetProperty("ci95").EnumerateArray().Select(x => x.GetDouble()).ToArray();
-            Assert.True(ci[0] <= a.GetProperty("asr").GetDouble() && a.GetProperty("asr").GetDouble() <= ci[1]);
-            Assert.Equal(4, a.GetProperty("n").GetInt32());
             Assert.False(string.IsNullOrEmpty(a.GetProperty("system").GetString()));
+            var judges = a.GetProperty("by_judge").EnumerateObject().ToList();
+            Assert.Equal(["classifier", "exact", "step"], judges.Select(j => j.Name).Order());
+            foreach (var j in judges)
+            {
+                var ci = j.Value.GetProperty("ci95").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+                var value = j.Value.GetProperty("asr").GetDouble();
+                Assert.True(ci[0] <= value && value <= ci[1], $"{j.Name}: {value} outside [{ci[0]}, {ci[1]}]");
+                Assert.Equal(4, j.Value.GetProperty("n").GetInt32());
+            }
         }
 
         // the judged file holds the three systems; eval asr picks one of them
