@@ -1,9 +1,11 @@
 using System.Text.Json;
 using SafetyNotebooks.Data;
+using SafetyNotebooks.Data.LitData;
 using SafetyNotebooks.Data.Toy;
 using SafetyNotebooks.Launch;
 using SafetyNotebooks.Scoring;
 using SafetyNotebooks.Tests.Foundation;
+using SafetyNotebooks.Tokenization;
 
 namespace SafetyNotebooks.Tests.Slurm;
 
@@ -17,16 +19,17 @@ public class ArrayJobTests
 {
     const int Shards = 3;
 
-    static async Task<string> ToyInput(int files = 6)
+    static async Task<string> ToyInput(int files = 6, int heldOut = 1, bool splits = false)
     {
         var root = TestDirs.Fresh("toy");
-        await ToyExport.WriteAsync(root, files * 20, new ToyOptions(Seed: 5), heldOut: 1, jbPrompts: 1, docsPerShard: 20);
-        return Path.Combine(root, ToyExport.Config, "train");
+        await ToyExport.WriteAsync(root, files * 20, new ToyOptions(Seed: 5), heldOut: heldOut, jbPrompts: 1, docsPerShard: 20);
+        return splits ? Path.Combine(root, ToyExport.Config) : Path.Combine(root, ToyExport.Config, "train");
     }
 
-    static Dictionary<string, byte[]> Outputs(string dir) =>
+    /// <summary>A stage's files, without its bookkeeping: the job state, and the folders in <paramref name="state"/>.</summary>
+    static Dictionary<string, byte[]> Outputs(string dir, IReadOnlyCollection<string> state) =>
         Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-            .Where(f => !Path.GetRelativePath(dir, f).Split(Path.DirectorySeparatorChar).Contains(ShardJob.StateFolder))
+            .Where(f => !Path.GetRelativePath(dir, f).Split(Path.DirectorySeparatorChar).Any(p => p == ShardJob.StateFolder || state.Contains(p)))
             .ToDictionary(f => Path.GetRelativePath(dir, f), File.ReadAllBytes);
 
     static async Task<string> SubmitArrayAsync(string stage, string slurmDir, int throttle, string[] stageCommand)
@@ -42,8 +45,10 @@ public class ArrayJobTests
         string.Join("\n", Directory.EnumerateFiles(Path.Combine(slurmDir, "logs")).Order().Select(f => $"== {f}\n{File.ReadAllText(f)}"));
 
     /// <summary>One-process run, then the array cancelled after task 0 and resubmitted; returns the two outputs.</summary>
-    async Task CheckStage(string stage, Func<string, string[]> command)
+    /// <param name="state">Folders of the stage's own bookkeeping (journals, done markers) left out of the comparison.</param>
+    async Task<Dictionary<string, byte[]>> CheckStage(string stage, Func<string, string[]> command, params string[] state)
     {
+        Dictionary<string, byte[]> Outputs(string dir) => ArrayJobTests.Outputs(dir, state);
         SlurmCluster.Require();
         var one = Path.Combine(TestDirs.Fresh(stage), "out");
         var local = await CliRunner.RunAsync(command(one));
@@ -81,12 +86,15 @@ public class ArrayJobTests
         Assert.Contains($"task 0 of {Shards}", log0);
         Assert.True(File.ReadAllText(Path.Combine(slurmDir, "logs", $"safetynb-{stage}-{first}_0.out")).Length > 0);
         Assert.Matches(SkippedPattern(stage), log0);
+        return got;
     }
 
     static string SkippedPattern(string stage) => stage switch
     {
         "tag" => @"0 file\(s\) tagged, 2 already done",
         "convert" => @"0 file\(s\) written, 2 already done",
+        "export" => @"""processed"":0,""skipped"":3", // test/00000 and train/00002, train/00005 of 7 units
+        "synth" => @"2 unit\(s\), 2 already done",
         _ => "already scored, skipped",
     };
 
@@ -118,5 +126,30 @@ public class ArrayJobTests
         var model = Path.Combine(dir, "model");
         using (classifier) classifier.Save(model);
         await CheckStage("score", output => ["score", "--input", input, "--output", output, "--classifier", model, "--device", "cpu"]);
+    }
+
+    [SlurmFact]
+    public async Task Export_litdata_array_resumes_after_scancel_and_its_merged_splits_are_the_one_process_output()
+    {
+        var input = await ToyInput(heldOut: 20, splits: true);
+        var tok = ByteLevelTokenizer.Write(Path.Combine(TestDirs.Fresh("tok"), "tok"));
+        // --json: the task that finds every part merges and prints the splits instead of the unit counts
+        var got = await CheckStage("export", output => ["export", "litdata", "--input", input, "--tokenizer", tok, "--output", output, "--chunk-bytes", "4000", "--json"]);
+        foreach (var split in new[] { "train", "test" })
+        {
+            Assert.Contains(Path.Combine(split, LitDataFormat.IndexFile), got.Keys);
+            Assert.Contains(got.Keys, k => k.StartsWith(split + Path.DirectorySeparatorChar, StringComparison.Ordinal) && k.EndsWith(".bin", StringComparison.Ordinal));
+        }
+        Assert.True(got.Keys.Count(k => k.StartsWith("train", StringComparison.Ordinal) && k.EndsWith(".bin", StringComparison.Ordinal)) > 1);
+    }
+
+    [SlurmFact]
+    public async Task Synth_rephrase_array_resumes_after_scancel_and_its_union_is_the_one_process_output()
+    {
+        var input = await ToyInput();
+        // work/ (the per-unit request journals) and .synth-rephrase/ (done markers) are the stage's bookkeeping
+        var got = await CheckStage("synth", output => ["synth", "rephrase", "--input", input, "--output", output, "--endpoint", "toy", "--model", "toy", "--seed", "3"],
+            "work", ".synth-rephrase");
+        Assert.Contains(got.Keys, k => k.StartsWith("score_", StringComparison.Ordinal) && k.EndsWith(".parquet", StringComparison.Ordinal));
     }
 }
