@@ -161,3 +161,30 @@ public static class RepoLayout
         FindRoot() is { } root ? Path.Combine(root, "notebooks")
         : throw new BadInputException("cannot find the notebooks/ folder: run inside the SafetyNotebooks repository or pass notebook paths", "notebooks");
 }
+
+/// <summary>
+/// Whether the CLI may colour what it writes: only on a terminal, and never when NO_COLOR is set (no-color.org), so a
+/// file or pipe gets plain text. Spectre.Console alone decides from TERM, which a redirected stdout still carries.
+/// </summary>
+public static class TerminalColour
+{
+    public static bool Enabled(bool outputIsTerminal, string? noColor) => outputIsTerminal && string.IsNullOrEmpty(noColor);
+
+    /// <summary>The writer is the process's stdout (through the CLI's redacting writer) and stdout is not redirected.</summary>
+    public static bool IsTerminal(TextWriter output) =>
+        !Console.IsOutputRedirected
+        && ReferenceEquals(output is RedactingTextWriter r ? r.Inner : output, Console.Out);
+
+    /// <summary>A Spectre.Console writing to <paramref name="output"/>: ANSI and colours on a terminal, plain text otherwise.</summary>
+    public static IAnsiConsole ConsoleFor(TextWriter output)
+    {
+        var colour = Enabled(IsTerminal(output), Environment.GetEnvironmentVariable("NO_COLOR"));
+        return AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = colour ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = colour ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = colour ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+    }
+}

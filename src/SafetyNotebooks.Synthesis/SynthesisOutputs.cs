@@ -31,13 +31,17 @@ public static partial class SynthesisOutputs
     {
         var (min, max) = SynthesisTasks.Scores(task);
         var list = new List<(Document, SynthesisItem)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var file = unit.Input;
         var configScore = ConfigScore().Match(Path.GetFullPath(file)) is { Success: true } m ? int.Parse(m.Groups[1].Value) : (int?)null;
         await foreach (var d in ShardUnits.DocumentsAsync(unit, ct))
         {
             var score = d.SafetyScore ?? configScore
                 ?? throw new BadInputException("row has no safety_score and the file is not under a score_N_* config folder", file, "safety_score", d.Id);
-            if (score >= min && score <= max) list.Add((d, new SynthesisItem(d.Id, d.Text, score)));
+            if (score < min || score > max) continue;
+            // a duplicate would share one journal entry and output row; name the file here, where it is known
+            if (!seen.Add(d.Id)) throw new BadInputException("duplicate id in the input", file, "id", d.Id);
+            list.Add((d, new SynthesisItem(d.Id, d.Text, score)));
         }
         return list;
     }

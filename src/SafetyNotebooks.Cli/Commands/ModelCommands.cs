@@ -25,8 +25,7 @@ public static class ModelCommands
         command.SetHandler((parse, output) =>
         {
             var dir = parse.GetValue(ModelOption)!;
-            var config = LlamaConfig.Load(Path.Combine(dir, "config.json"));
-            var files = LlamaModel.WeightFiles(dir);
+            var (config, files) = LlamaModel.Check(dir); // refuse what `model logits` would refuse, with its message
             var dtypes = files.SelectMany(f => Safetensors.ReadHeader(f).Entries).Select(e => e.DType).Distinct().Order().ToArray();
             if (parse.GetValue(Cli.JsonOption))
                 Cli.WriteJson(output, new

@@ -79,13 +79,19 @@ public static class ReproduceCommand
             if (json) Cli.WriteJson(output, new { ok, stages = stages.Select(s => new { stage = s.Stage, seconds = Math.Round(s.Seconds, 2), outputs = s.Outputs, ok = s.Ok }), miniature, paper });
             else
             {
-                var table = new Table().AddColumns("stage", "time", "outputs", "status");
-                foreach (var s in stages) table.AddRow(Markup.Escape(s.Stage), $"{s.Seconds:0.0} s", Markup.Escape(s.Outputs), s.Ok ? "[green]ok[/]" : "[red]failed[/]");
-                AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) }).Write(table);
+                WriteStageTable(stages, output);
             }
             return ok ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;
+    }
+
+    /// <summary>The final table of what ran; coloured only on a terminal (never in a file or pipe, nor under NO_COLOR).</summary>
+    public static void WriteStageTable(IEnumerable<(string Stage, double Seconds, string Outputs, bool Ok)> stages, TextWriter output)
+    {
+        var table = new Table().AddColumns("stage", "time", "outputs", "status");
+        foreach (var s in stages) table.AddRow(Markup.Escape(s.Stage), $"{s.Seconds:0.0} s", Markup.Escape(s.Outputs), s.Ok ? "[green]ok[/]" : "[red]failed[/]");
+        TerminalColour.ConsoleFor(output).Write(table);
     }
 
     /// <summary>One line per attacked system and judge (ASR, 95% CI, n), quality per system, and whether the paper's direction holds under every judge.</summary>

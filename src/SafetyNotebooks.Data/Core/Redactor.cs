@@ -86,6 +86,9 @@ public sealed class RedactingTextWriter(TextWriter inner, Redactor redactor) : T
     readonly StringBuilder _line = new();
     readonly Lock _gate = new();
 
+    /// <summary>The writer the masked text goes to (the CLI asks whether it is the terminal).</summary>
+    public TextWriter Inner => inner;
+
     public override Encoding Encoding => inner.Encoding;
 
     public override void Write(char value)

@@ -32,7 +32,7 @@ public static class LlamaModel
         var files = WeightFiles(dir);
         var model = new LlamaForCausalLM(config);
         var expected = model.NamedTensors();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        CheckWeights(dir, config, files, expected.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal));
         using (no_grad())
         {
             foreach (var file in files)
@@ -40,17 +40,7 @@ public static class LlamaModel
                 var loaded = Safetensors.Load(file, select: name => !IsIgnorable(name, config));
                 try
                 {
-                    foreach (var (name, t) in loaded)
-                    {
-                        if (!expected.TryGetValue(name, out var target))
-                            throw new BadInputException("unexpected tensor for this config (wrong architecture or config?)", file, name);
-                        if (!target.shape.SequenceEqual(t.shape))
-                            throw new BadInputException($"shape [{string.Join(",", t.shape)}] does not match the config's [{string.Join(",", target.shape)}]", file, name);
-                        if (t.dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
-                            throw new BadInputException("weights must be float32, bfloat16 or float16", file, name, t.dtype.ToString());
-                        target.copy_(t);
-                        seen.Add(name);
-                    }
+                    foreach (var (name, t) in loaded) expected[name].copy_(t);
                 }
                 finally
                 {
@@ -58,10 +48,47 @@ public static class LlamaModel
                 }
             }
         }
+        return model.To(device ?? CPU, dtype);
+    }
+
+    /// <summary>
+    /// Reads config.json and checks the checkpoint's tensors (names, shapes, dtypes, none missing) against it from the
+    /// safetensors headers alone, as <see cref="Load"/> does before reading any weight: what this accepts, Load loads.
+    /// </summary>
+    public static (LlamaConfig Config, IReadOnlyList<string> Files) Check(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new BadInputException("model folder not found", dir);
+        var config = LlamaConfig.Load(Path.Combine(dir, "config.json"));
+        var files = WeightFiles(dir);
+        CheckWeights(dir, config, files, ExpectedShapes(config));
+        return (config, files);
+    }
+
+    /// <summary>Each tensor's Hugging Face name and shape under <paramref name="config"/> (from a model of uninitialised weights).</summary>
+    public static IReadOnlyDictionary<string, long[]> ExpectedShapes(LlamaConfig config)
+    {
+        using var model = new LlamaForCausalLM(config);
+        return model.NamedTensors().ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal);
+    }
+
+    /// <summary>The header check: every stored tensor is one the config expects, of its shape and a float dtype, and none is missing.</summary>
+    static void CheckWeights(string dir, LlamaConfig config, IReadOnlyList<string> files, IReadOnlyDictionary<string, long[]> expected)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in files)
+            foreach (var e in Safetensors.ReadHeader(file).Entries.Where(e => !IsIgnorable(e.Name, config)))
+            {
+                if (!expected.TryGetValue(e.Name, out var shape))
+                    throw new BadInputException("unexpected tensor for this config (wrong architecture or config?)", file, e.Name);
+                if (!shape.SequenceEqual(e.Shape))
+                    throw new BadInputException($"shape [{string.Join(",", e.Shape)}] does not match the config's [{string.Join(",", shape)}]", file, e.Name);
+                if (e.DType is not ("F32" or "BF16" or "F16"))
+                    throw new BadInputException("weights must be float32, bfloat16 or float16", file, e.Name, e.DType);
+                seen.Add(e.Name);
+            }
         var missing = expected.Keys.Where(k => !seen.Contains(k)).ToList();
         if (missing.Count > 0)
             throw new BadInputException($"{missing.Count} tensors missing from the checkpoint", dir, missing[0]);
-        return model.To(device ?? CPU, dtype);
     }
 
     // Hugging Face checkpoints may carry rotary caches, and tied models sometimes still store lm_head.weight.

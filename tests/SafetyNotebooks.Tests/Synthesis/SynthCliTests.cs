@@ -48,6 +48,22 @@ public class SynthCliTests
         var conc = await CliRunner.RunAsync("synth", "rephrase", "--input", input, "--output", root, "--endpoint", "toy", "--model", "m", "--concurrency", "0");
         Assert.Equal(2, conc.Code);
     }
+
+    [Fact]
+    public async Task A_duplicate_id_is_exit_2_naming_the_file_and_the_id()
+    {
+        var root = TestDirs.Fresh();
+        var corpus = ToyWorld.Corpus(60, new ToyOptions(4)).ToList();
+        var twin = corpus.First(d => d.SafetyScore >= 4);
+        var input = Path.Combine(root, "twins.parquet");
+        await Documents.WriteAsync(input, [.. corpus, twin with { Text = twin.Text + " (again)" }]);
+        var r = await CliRunner.RunAsync("synth", "refuse", "--input", input, "--output", Path.Combine(root, "out"), "--endpoint", "toy", "--model", "toy");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("twins.parquet", r.Err);
+        Assert.Contains(twin.Id, r.Err);
+        Assert.Contains("duplicate id", r.Err);
+        Assert.DoesNotContain("   at ", r.Err);
+    }
 }
 
 public class SyntheticDataExperimentTests
