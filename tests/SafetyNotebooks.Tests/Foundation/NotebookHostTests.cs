@@ -117,8 +117,10 @@ public class RepositoryNotebookTests
         foreach (var f in files)
         {
             var text = File.ReadAllText(f);
-            foreach (var bad in new[] { "PAPER.md", "../shared", "/work/", "#r \\\"../", "../tests/" })
+            foreach (var bad in new[] { "PAPER.md", "../shared", "#r \\\"../", "../tests/" })
                 Assert.False(text.Contains(bad, StringComparison.Ordinal), $"{f} mentions {bad}");
+            // an absolute path of this machine's checkouts (/work/...), not a relative folder named work (OUT/work/)
+            Assert.False(System.Text.RegularExpressions.Regex.IsMatch(text, @"(?<![\w./])/work/"), $"{f} mentions an absolute /work/ path");
         }
         // the first cell of every notebook says how to get the kernel
         foreach (var nb in files.Where(f => f.EndsWith(".ipynb", StringComparison.Ordinal)))
