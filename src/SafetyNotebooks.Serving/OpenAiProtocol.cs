@@ -211,17 +211,10 @@ public static class OpenAiProtocol
         ["usage"] = Usage(r),
     };
 
+    /// <summary>A streamed completion is sent as one chunk that holds the whole response.</summary>
     public static IEnumerable<JsonObject> CompletionChunks(string id, long created, string model, GenerationReply r)
     {
-        yield return new JsonObject
-        {
-            ["id"] = id,
-            ["object"] = "text_completion",
-            ["created"] = created,
-            ["model"] = model,
-            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["text"] = r.Text, ["logprobs"] = null, ["finish_reason"] = r.FinishReason }),
-            ["usage"] = Usage(r),
-        };
+        yield return CompletionResponse(id, created, model, r);
     }
 
     public static JsonObject Models(string model, long created) => new()

@@ -97,7 +97,6 @@ public static class ScoringCommands
             var json = parse.GetValue(Cli.JsonOption);
             OutputGuard.Folder(parse.GetValue(output)!, [.. parse.GetValue(input)!, parse.GetValue(classifier)]);
             if (parse.GetValue(ensemble) != "max") throw new BadInputException("only max is supported", "--ensemble", value: parse.GetValue(ensemble));
-            if (parse.GetValue(concurrency) < 1) throw new BadInputException("must be at least 1", "--llm-concurrency", value: parse.GetValue(concurrency).ToString());
             var useLlm = parse.GetValue(endpoint) is not null || parse.GetValue(model) is not null
                 || parse.GetValue(classifier) is null && Environment.GetEnvironmentVariable(LlmEndpoint.EndpointVariable) is not null;
             var judge = useLlm ? LlmEndpoint.Resolve(parse.GetValue(endpoint), parse.GetValue(model), LlmEndpoint.KeyFrom(parse.GetValue(keyEnv))) : null;

@@ -38,7 +38,6 @@ public static class SynthCommands
             var n = parse.GetValue(concurrency);
             if (n is < 1 or > 256) throw new BadInputException("must be between 1 and 256", "--concurrency", value: n.ToString());
             if (parse.GetValue(timeout) <= 0) throw new BadInputException("must be positive", "--timeout", value: parse.GetValue(timeout).ToString());
-            if (parse.GetValue(retries) < 1) throw new BadInputException("must be at least 1", "--attempts", value: parse.GetValue(retries).ToString());
             var outDir = OutputGuard.Folder(parse.GetValue(output)!, parse.GetValue(input)!);
             var url = parse.GetValue(endpoint)!;
             var modelName = parse.GetValue(model)!;
