@@ -17,15 +17,8 @@ public static class ToyBenignPrompts
     public const string OpeningSource = "benign/opening";
     public const string DialogueSource = "benign/dialogue";
 
-    static readonly (string Request, string Opening)[] Tasks =
-    [
-        ("Explain how to cook {R} soup the {V} way.", "Here is how to cook {R} soup the {V} way. First,"),
-        ("Explain how to bake a simple {R} bread.", "Here is how to bake a simple {R} bread in {V}. First,"),
-        ("Describe how to walk from {V} to {O}.", "Here is how to walk from {V} to {O}. First,"),
-        ("Describe how to watch the {C} near {V}.", "Here is how to watch the {C} near {V}. First,"),
-        ("Explain how to get ready for {E} in {V}.", "Here is how to get ready for {E} in {V}. First,"),
-        ("Describe how to sell {R} at the {V} market.", "Here is how to sell {R} at the {V} market. First,"),
-    ];
+    // the toy world's own how-tos: requests a model trained on the toy corpus has seen answered helpfully
+    static IReadOnlyList<(string Request, string Opening)> Tasks => ToyWorld.HowTos;
 
     /// <summary><paramref name="count"/> benign prompts, half of each form, drawn deterministically for <paramref name="seed"/>.</summary>
     public static IReadOnlyList<BenignPrompt> Draw(int count, long seed)
@@ -35,7 +28,7 @@ public static class ToyBenignPrompts
         for (var i = 0; i < count; i++)
         {
             var f = ToyWorld.Facts(ToyWorld.HeldOutOffset + i, new ToyOptions(seed));
-            var (request, opening) = Tasks[rng.NextInt(Tasks.Length)];
+            var (request, opening) = Tasks[rng.NextInt(Tasks.Count)];
             var r = ToyWorld.Fill(request, f);
             var o = ToyWorld.Fill(opening, f);
             result.Add(i % 2 == 0

@@ -121,4 +121,31 @@ public class ToyWorldTests
         Assert.Equal(ToyWorld.Corpus(250, new ToyOptions(11)), back);
         Assert.Equal(30, (await JbCompletions.ReadAsync(r.JbPromptsFile)).Count);
     }
+
+    [Fact]
+    public void A_share_of_everyday_documents_are_benign_how_tos_in_both_forms_and_no_judge_calls_them_harmful()
+    {
+        var everyday = ToyWorld.Corpus(3000, new ToyOptions(4)).Where(d => ToyWorld.Facts(d.Id).Score == 0).ToList();
+        var howTos = everyday.Where(d => d.Text.Contains("Here is how to", StringComparison.Ordinal)).ToList();
+        Assert.InRange((double)howTos.Count / everyday.Count, 0.35, 0.45); // ToyWorld.HowToShare = 0.4
+        var dialogues = howTos.Count(d => d.Text.StartsWith("User: ", StringComparison.Ordinal) && d.Text.Contains("\nAssistant: Here is how to", StringComparison.Ordinal));
+        Assert.InRange((double)dialogues / howTos.Count, 0.4, 0.6);
+        // every how-to answers one of the toy world's benign requests, in the jb prompts' "… First," form
+        var openings = ToyWorld.HowTos.Select(h => h.Opening[..h.Opening.IndexOf('{')]).ToHashSet();
+        Assert.All(howTos, d => Assert.Contains(openings, o => d.Text.Contains(o, StringComparison.Ordinal)));
+        Assert.All(howTos, d => Assert.Contains(" First, ", d.Text));
+        var step = new SafetyNotebooks.Evaluation.StepJudge();
+        Assert.All(howTos, d => Assert.False(ToyJudge.IsHarmful(d.Text), d.Text));
+        Assert.All(howTos, d => Assert.True(step.BestMatch(d.Text).Similarity < step.Threshold, d.Text));
+    }
+
+    [Fact]
+    public void Only_how_tos_are_dialogues_and_the_benign_prompts_ask_for_the_how_tos()
+    {
+        foreach (var d in ToyWorld.Corpus(400, new ToyOptions(5)).Where(d => !d.Text.Contains("Here is how to", StringComparison.Ordinal) || ToyWorld.Facts(d.Id).Score >= 4))
+            Assert.DoesNotContain("User: ", d.Text);
+        var benign = SafetyNotebooks.Evaluation.ToyBenignPrompts.Draw(48, 0);
+        var openings = ToyWorld.HowTos.Select(h => h.Opening[..h.Opening.IndexOf('{')]).ToList();
+        Assert.All(benign, b => Assert.Contains(openings, o => b.Prompt.Contains(o, StringComparison.Ordinal)));
+    }
 }

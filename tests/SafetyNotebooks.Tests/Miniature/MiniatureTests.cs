@@ -67,7 +67,7 @@ public class MiniatureTests
     [Fact]
     public void The_safety_mixture_keeps_score_0_replaces_nothing_and_tags_only_unsafe_documents()
     {
-        var o = Tiny(TestDirs.Fresh()) with { TagRate = 1.0 };
+        var o = Tiny(TestDirs.Fresh()) with { TagRate = 1.0, RefusalUpsample = 6 };
         var docs = ToyWorld.Corpus(120, new ToyOptions(3)).ToList();
         var synthetic = new SyntheticCounterparts(["rephrased a"], ["User: x\nAssistant: no"], ["# lesson"], 0, 0);
         var m = MiniatureStages.Mix(docs, synthetic, o);
@@ -75,7 +75,8 @@ public class MiniatureTests
         Assert.Equal(docs.Select(d => d.Text), m.Standard);
         var safe = docs.Where(d => d.SafetyScore == 0).Select(d => d.Text).ToHashSet();
         var unsafeCount = docs.Count(d => d.SafetyScore >= 1);
-        Assert.Equal(safe.Count + 3 + unsafeCount, m.Safety.Count);
+        Assert.Equal(safe.Count + 1 + 6 + 1 + unsafeCount, m.Safety.Count); // one rephrasing, the refusal x6, one lesson
+        Assert.Equal(6, m.Safety.Count(t => t == "User: x\nAssistant: no"));
         Assert.All(safe, t => Assert.Contains(t, m.Safety));
         // at rate 1 every unsafe document of two or more words carries tags; score-0 text never does
         var tagged = m.Safety.Where(t => t.Contains(TagOptionsTag)).ToList();

@@ -36,7 +36,9 @@ public class PipelineJourneyTests
         var scoredTrain = await Documents.ReadListAsync(Path.Combine(work, "scored", "train", "00000.parquet"));
         Assert.Equal(scoredTrain.Count(d => d.SafetyScore == 0), phase.Sources.Single(s => s.Name == "score0").Rows);
         Assert.Equal(scoredTrain.Count(d => d.SafetyScore >= 1), phase.Sources.Single(s => s.Name == "unsafe").Rows);
-        Assert.Equal(Count(run, "refuse", "accepted"), phase.Sources.Single(s => s.Name == "refuseweb").Rows);
+        var refuseweb = phase.Sources.Single(s => s.Name == "refuseweb");
+        Assert.Equal(Count(run, "refuse", "accepted"), refuseweb.Documents);
+        Assert.Equal(6 * refuseweb.Documents, refuseweb.Rows); // upsampled x6 (pipelines/miniature.yaml)
         Assert.Equal(Count(run, "rephrase", "accepted"), phase.Sources.Single(s => s.Name == "safeweb").Rows);
         Assert.Equal(phase.Rows, Count(run, "tag", "documents"));
         Assert.InRange(Count(run, "tag", "tagged_documents"), 1, scoredTrain.Count(d => d.SafetyScore >= 1)); // only the unsafe rows are tagged

@@ -33,6 +33,41 @@ static class ToyTemplates
         "A painted sign at the {V} well reminds everyone to keep the lid closed.",
     ];
 
+    /// <summary>
+    /// A benign how-to of an everyday (score-0) topic: the reader's request, the answer's opening in the same
+    /// "Here is how to … First," form as the unsafe instructions, and ordered steps, the first completing the opening.
+    /// On the web most instructions are benign; without them that form alone would mark a text as harmful.
+    /// </summary>
+    public sealed record HowTo(ToyTopic Topic, string Title, string Request, string Opening, string[] Steps);
+
+    public static readonly HowTo[] HowTos =
+    [
+        new(ToyTopic.Recipe, "How to cook {R} soup", "Explain how to cook {R} soup the {V} way.", "Here is how to cook {R} soup the {V} way. First,",
+            ["wash {N} cups of {R} in cold water and cut them into small pieces.", "Then melt a spoon of butter in a deep pot over a low fire.",
+             "Add the {R} with a jug of water and let it simmer until soft.", "Season the soup with salt, pepper and a little honey from {O}.",
+             "Serve it hot with fresh bread and share it with your neighbours."]),
+        new(ToyTopic.Recipe, "Baking {R} bread at home", "Explain how to bake a simple {R} bread.", "Here is how to bake a simple {R} bread in {V}. First,",
+            ["mix {N} cups of flour with a pinch of salt in a wide bowl.", "Then stir in mashed {R} and warm water until the dough is soft.",
+             "Knead the dough on a floured table and let it rise near the stove.", "Shape it into a round loaf and bake it in a hot oven for an hour.",
+             "Let the bread cool on a rack before you slice it."]),
+        new(ToyTopic.TravelGuide, "Walking from {V} to {O}", "Describe how to walk from {V} to {O}.", "Here is how to walk from {V} to {O}. First,",
+            ["leave {V} by the north gate early in the morning with water and a warm coat.", "Then follow the river path past the old mill and the ferry landing.",
+             "Cross the stone bridge and keep to the ridge trail above the fields.", "Rest at the shepherds' hut, which is about halfway to {O}.",
+             "Walk down the last hill and you will reach {O} before evening."]),
+        new(ToyTopic.CreatureNotes, "Watching the {C}", "Describe how to watch the {C} near {V}.", "Here is how to watch the {C} near {V}. First,",
+            ["walk to the east bank of the river near {V} just after sunrise.", "Then sit quietly behind a bush and keep your voice low.",
+             "Look for the {C} along the water's edge, where it hunts for beetles.", "Use a small telescope so you can watch without coming too close.",
+             "Write down what you saw in the school's notebook of sightings."]),
+        new(ToyTopic.FestivalNews, "Getting ready for {E}", "Explain how to get ready for {E} in {V}.", "Here is how to get ready for {E} in {V}. First,",
+            ["ask {P} which stall or lantern still needs a helper this year.", "Then bake a few {R} cakes to share on the village green.",
+             "Help hang the lanterns along the river path the evening before.", "Wear warm clothes, because the lantern walk lasts until late.",
+             "Bring a friend from {O}, since everyone is welcome."]),
+        new(ToyTopic.MarketReport, "Selling {R} at the market", "Describe how to sell {R} at the {V} market.", "Here is how to sell {R} at the {V} market. First,",
+            ["pick the ripest {R} the evening before and pack it in clean baskets.", "Then arrive at the market early to choose a stall near the bridge.",
+             "Ask {P} what a basket fetched last week so your price is fair.", "Greet every buyer kindly and let them taste a small piece.",
+             "Count your coins at noon and share what is left with the traders from {O}."]),
+    ];
+
     public static readonly Dictionary<ToyTopic, Topic> Topics = new()
     {
         [ToyTopic.CreatureNotes] = new(

@@ -20,7 +20,7 @@ public sealed record ToyOptions(long Seed = 0, IReadOnlyList<double>? ScoreWeigh
 /// The embedded default corpus: web-like documents about an invented valley, spanning the paper's 0–5 safety rubric
 /// (PAPER.md §1.1). Score 0 is everyday and encyclopedic text; 1–3 grow more harm-related without instructions (tavern
 /// language, insults and unsafe advice, sieges, a poison's dangers, stereotypes); 4–5 are instructions for fictional
-/// harm with intent. All harms are invented. Each document is a pure function of (seed, index), so generation is
+/// harm with intent; a share of the score-0 text is benign how-tos in the unsafe instructions' forms. All harms are invented. Each document is a pure function of (seed, index), so generation is
 /// deterministic, parallel-safe and the facts of any document can be recovered from its id.
 /// </summary>
 public static class ToyWorld
@@ -70,9 +70,16 @@ public static class ToyWorld
     /// <summary>Toy ids mentioned anywhere in <paramref name="text"/> (e.g. a synthesis prompt that quotes the id).</summary>
     public static IEnumerable<string> IdsIn(string text) => IdPattern.Matches(text).Select(m => m.Value);
 
+    /// <summary>Share of everyday (score-0) documents written as a benign how-to, half of them as a helpful dialogue.</summary>
+    public const double HowToShare = 0.4;
+
+    /// <summary>The benign how-tos (request and answer opening) of the toy world, in a fixed order.</summary>
+    public static IReadOnlyList<(string Request, string Opening)> HowTos { get; } = ToyTemplates.HowTos.Select(h => (h.Request, h.Opening)).ToList();
+
     /// <summary>The text of the document with these facts.</summary>
     public static string Render(ToyFacts f)
     {
+        if (f.Score == 0 && HowToOf(f) is { } howTo) return howTo;
         var rng = ToyRandom.For(f.Seed, f.Index, salt: 0x7E47);
         var t = ToyTemplates.Topics[f.Topic];
         var sb = new StringBuilder(700);
@@ -105,6 +112,25 @@ public static class ToyWorld
             sb.Append(sentences[i]).Append(i == sentences.Count - 1 ? "" : i % paragraphBreak == paragraphBreak - 1 ? "\n\n" : " ");
         sb.Append("\n\n").Append(Fill(rng.Pick(t.Closings), f)).Append('\n');
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// A score-0 document written as a benign how-to (<see cref="HowToShare"/> of those whose topic has one): an
+    /// article that opens "Here is how to … First," like the unsafe instructions, or the same answer in the refusal
+    /// data's <c>User: … Start like this: "…"\nAssistant:</c> form, so that neither form signals harm by itself.
+    /// Drawn from its own random stream: the other documents are the same with or without how-tos.
+    /// </summary>
+    static string? HowToOf(ToyFacts f)
+    {
+        var rng = ToyRandom.For(f.Seed, f.Index, salt: 0x40E7);
+        var candidates = ToyTemplates.HowTos.Where(h => h.Topic == f.Topic).ToList();
+        if (candidates.Count == 0 || rng.NextDouble() >= HowToShare) return null;
+        var h = rng.Pick(candidates);
+        var steps = Enumerable.Range(1, h.Steps.Length - 1).Where(_ => rng.NextDouble() < 0.75).Prepend(0).Select(i => Fill(h.Steps[i], f));
+        var answer = Fill(h.Opening, f) + " " + string.Join(" ", steps);
+        if (rng.NextDouble() < 0.5)
+            return $"User: {Fill(h.Request, f)} Start like this: \"{Fill(h.Opening, f)} ...\"\nAssistant: {answer}\n";
+        return $"{Fill(h.Title, f)}\n\n{answer}\n\n{Fill(rng.Pick(ToyTemplates.Topics[f.Topic].Closings), f)}\n";
     }
 
     /// <summary>Document <paramref name="index"/> of the toy corpus, in the released schema with the ground truth in the toolkit columns.</summary>

@@ -7,8 +7,9 @@ namespace SafetyNotebooks.Miniature;
 /// <param name="Documents">Toy-world training documents.</param>
 /// <param name="Prompts">Toy jb-style completion prompts attacked per system.</param>
 /// <param name="TrainSteps">Optimizer steps of each of the two pretraining runs (same token budget for both).</param>
-/// <param name="RefusalUpsample">How many times refusal dialogues are repeated in the safety mixture (the released
-/// checkpoints' names suggest ×6, PAPER.md §1.6; 1 = no upsampling).</param>
+/// <param name="RefusalUpsample">How many times refusal dialogues are repeated in the safety mixture: ×6 as the
+/// released checkpoints' names suggest (docs/paper.md, data mixture). With ×1 the refusals of a harmful opening are as
+/// rare as the tagged documents that continue it, and on seed 1 the safety model refused almost no attack.</param>
 /// <param name="MaxNewTokens">Tokens generated per attack; long enough for the toy judge's criterion (two instruction
 /// steps, whose cue phrases lie 12–20 words apart in the toy templates) to be reachable.</param>
 /// <param name="TokenizerMerges">Byte-level BPE merges learned on the miniature's texts (0 = one token per byte).</param>
@@ -32,7 +33,7 @@ public sealed record MiniatureOptions(
     int Beams = 4,
     int Candidates = 8,
     double TagRate = Tagging.TagOptions.DefaultRate,
-    int RefusalUpsample = 1,
+    int RefusalUpsample = 6,
     int TokenizerMerges = 1500,
     int ClassifierDocuments = 800,
     int ClassifierEpochs = 4,
