@@ -117,8 +117,8 @@ public class PagesInBrowserTests(ExecutedPages pages) : IClassFixture<ExecutedPa
         ["04-harmfulness-tags"] = (2, 2),
         ["05-pretraining"] = (2, 2),
         ["06-safe-beam-search"] = (2, 2),
-        ["07-evaluation"] = (0, 0),
-        ["08-paper-in-miniature"] = (0, 0),
+        ["07-evaluation"] = (1, 2),
+        ["08-paper-in-miniature"] = (1, 3),
     };
 
     public static TheoryData<string> Notebooks() => new(ExecutedPages.Names());
