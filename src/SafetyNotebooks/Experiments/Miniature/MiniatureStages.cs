@@ -206,7 +206,7 @@ public static class MiniatureStages
     /// Search (<see cref="MiniatureOptions.Beams"/>, <see cref="MiniatureOptions.Candidates"/>, length penalty 0); the
     /// continuation is decoded with the tag and EOS removed. The judges see it afterwards (<see cref="MiniatureJudging"/>).
     /// </summary>
-    /// <paramref name="decoded"/> hears how many prompts each batch of 8 finished.
+    /// <param name="decoded">Hears how many prompts each batch of 8 finished (the attack stage's progress).</param>
     public static Generations Generate(ICausalLanguageModel model, HfTokenizer tokenizer, IReadOnlyList<string> prompts, bool safeBeam, MiniatureOptions o,
         Action<int>? decoded = null)
     {
