@@ -3,46 +3,55 @@ using Spectre.Console;
 namespace SafetyNotebooks.Cli;
 
 /// <summary>
-/// Progress display for long steps: Spectre.Console bars with rate and ETA on an interactive terminal; plain lines with
-/// rate and ETA otherwise (logs, CI, pipes); with <c>--json</c>, one JSON progress event per line on stderr (stdout
-/// stays the single JSON result).
+/// Progress display for long steps, always on the writer it is given (a command passes its error writer, so stdout
+/// stays the command's result): Spectre.Console bars with rate and ETA when that writer is an interactive terminal;
+/// plain lines with rate and ETA otherwise (logs, CI, pipes); with <c>--json</c>, one JSON progress event per line.
 /// </summary>
 public static class Progress
 {
-    public static bool Interactive(bool json) =>
-        !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+    /// <summary>Bars (not lines) on <paramref name="log"/>: no <c>--json</c>, and the writer is an interactive terminal.</summary>
+    public static bool Interactive(bool json, TextWriter log) =>
+        !json && TerminalColour.IsTerminal(log);
 
     /// <summary>
-    /// Runs <paramref name="work"/> with a progress display named <paramref name="title"/>; the work reports fractions in
-    /// [0, 1]. <paramref name="total"/> items of <paramref name="unit"/> turn the rate into items per second.
+    /// Runs <paramref name="work"/> with a progress display named <paramref name="title"/> on <paramref name="log"/>;
+    /// the work reports fractions in [0, 1]. <paramref name="total"/> items of <paramref name="unit"/> turn the rate into
+    /// items per second.
     /// </summary>
     public static async Task<T> RunAsync<T>(string title, bool json, TextWriter log, Func<IProgress<double>, Task<T>> work,
         long? total = null, string unit = "")
     {
-        if (!Interactive(json))
+        if (!Interactive(json, log))
         {
-            var lines = ProgressLines.Start(title, total, unit, json ? Console.Error : log, json);
+            var lines = ProgressLines.Start(title, total, unit, log, json);
             var result = await work(new SyncProgress<double>(lines.Report));
             lines.Finish();
             return result;
         }
         T value = default!;
-        await AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .StartAsync(async ctx =>
+        await Bars(log).StartAsync(async ctx =>
+        {
+            var task = ctx.AddTask(Markup.Escape(title), maxValue: 1.0);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var reporter = new SyncProgress<double>(v =>
             {
-                var task = ctx.AddTask(Markup.Escape(title), maxValue: 1.0);
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                var reporter = new SyncProgress<double>(v =>
-                {
-                    task.Value = Math.Clamp(v, 0, 1);
-                    if (ProgressText.Rate(v, clock.Elapsed, total, unit) is { } rate) task.Description = Markup.Escape($"{title} ({rate})");
-                });
-                value = await work(reporter);
-                task.Value = 1.0;
+                task.Value = Math.Clamp(v, 0, 1);
+                if (ProgressText.Rate(v, clock.Elapsed, total, unit) is { } rate) task.Description = Markup.Escape($"{title} ({rate})");
             });
+            value = await work(reporter);
+            task.Value = 1.0;
+        });
         return value;
     }
+
+    /// <summary>Spectre.Console progress bars (description, bar, percentage, elapsed, remaining) drawn on <paramref name="terminal"/>.</summary>
+    public static Spectre.Console.Progress Bars(TextWriter terminal) =>
+        AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(terminal), Ansi = AnsiSupport.Yes, Interactive = InteractionSupport.Yes,
+                ColorSystem = TerminalColour.Enabled(true, Environment.GetEnvironmentVariable("NO_COLOR")) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            }).Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn());
 }
 
 /// <summary>Pure formatting of a progress state: percentage, rate and ETA.</summary>
@@ -170,10 +179,8 @@ public static class TerminalColour
 {
     public static bool Enabled(bool outputIsTerminal, string? noColor) => outputIsTerminal && string.IsNullOrEmpty(noColor);
 
-    /// <summary>The writer is the process's stdout (through the CLI's redacting writer) and stdout is not redirected.</summary>
-    public static bool IsTerminal(TextWriter output) =>
-        !Console.IsOutputRedirected
-        && ReferenceEquals(output is RedactingTextWriter r ? r.Inner : output, Console.Out);
+    /// <summary>The writer is the CLI's own stdout or stderr (its redacting writer), and that stream is a terminal, not redirected.</summary>
+    public static bool IsTerminal(TextWriter output) => output is RedactingTextWriter { IsTerminal: true };
 
     /// <summary>A Spectre.Console writing to <paramref name="output"/>: ANSI and colours on a terminal, plain text otherwise.</summary>
     public static IAnsiConsole ConsoleFor(TextWriter output)

@@ -45,8 +45,9 @@ public static class SafetyNb
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
         var redactor = Redactor.FromEnvironment(KeyVariablesNamedIn(args));
-        await using var output = new RedactingTextWriter(stdout ?? Console.Out, redactor);
-        await using var error = new RedactingTextWriter(stderr ?? Console.Error, redactor);
+        // only here does the CLI touch the process's console: commands write to these two writers, and ask them whether they are a terminal
+        await using var output = new RedactingTextWriter(stdout ?? Console.Out, redactor) { IsTerminal = stdout is null && !Console.IsOutputRedirected };
+        await using var error = new RedactingTextWriter(stderr ?? Console.Error, redactor) { IsTerminal = stderr is null && !Console.IsErrorRedirected };
         try { return await RunAsync(args, output, error); }
         finally { output.Flush(); error.Flush(); }
     }

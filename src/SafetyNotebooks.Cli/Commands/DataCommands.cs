@@ -78,7 +78,7 @@ public static class DataCommands
             var m = Manifests.Find(parse.GetValue(NameArgument)!);
             var json = parse.GetValue(Cli.JsonOption);
             using var hub = new HubClient(HubSettings.FromEnvironment());
-            var files = await Progress.RunAsync($"fetching {m.RepoId}", json, output, p => hub.FetchAsync(m, parse.GetValue(ConfigOption), p, ct));
+            var files = await Progress.RunAsync($"fetching {m.RepoId}", json, parse.InvocationConfiguration.Error, p => hub.FetchAsync(m, parse.GetValue(ConfigOption), p, ct));
             if (json) Cli.WriteJson(output, files);
             else foreach (var f in files) output.WriteLine($"{f.Status,-10} {f.Path} ({f.Bytes:N0} bytes) {f.Sha256}");
             return ExitCodes.Ok;
@@ -181,7 +181,7 @@ public static class DataCommands
             var options = stage.Job(parse, parse.GetValue(outDir)!, parse.GetValue(inputs)!, parse.GetValue(ThreadsOption))
                 with { Read = new ParquetReadOptions(cols), Write = new ParquetWriteOptions(parse.GetValue(compression)) };
             var json = parse.GetValue(Cli.JsonOption);
-            var result = await Progress.RunAsync("converting", json, output, p => ShardJob.RunAsync(files, options, (b, _) => b, p, ct));
+            var result = await Progress.RunAsync("converting", json, parse.InvocationConfiguration.Error, p => ShardJob.RunAsync(files, options, (b, _) => b, p, ct));
             if (json) Cli.WriteJson(output, new { result.Processed, result.Skipped, result.RowsIn, result.RowsOut, files = result.Files });
             else output.WriteLine($"{result.Processed} file(s) written, {result.Skipped} already done; {result.RowsOut:N0} rows");
             return ExitCodes.Ok;

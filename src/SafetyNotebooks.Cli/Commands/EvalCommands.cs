@@ -122,7 +122,7 @@ public static class EvalCommands
                 ? await FromGenerationsFile(Existing(genPath, "--generations"), set, cancel)
                 : CreateGenerator(parse.GetValue(model), parse.GetValue(strategy)!, parse.GetValue(maxNewTokens), parse.GetValue(SeedOption), parse.GetValue(tagId), parse.GetValue(InfoCommands.DeviceOption));
             var settings = new Dictionary<string, string> { ["prompts"] = parse.GetValue(prompts)!, ["generator"] = describe };
-            var (judged, report) = await Progress.RunAsync($"Attacking with {set.Count} prompts", json, output, progress =>
+            var (judged, report) = await Progress.RunAsync($"Attacking with {set.Count} prompts", json, parse.InvocationConfiguration.Error, progress =>
                 Attack.RunToFolderAsync(set, generate, harmJudge, parse.GetValue(outputDir)!, parse.GetValue(SeedOption), settings, progress, cancel));
             if (json) output.WriteLine(AsrJson.ToJson(report).ToJsonString());
             else
@@ -221,7 +221,7 @@ public static class EvalCommands
             // lm-evaluation-harness's prefix for an empty context: BOS, else the end-of-text token.
             var prefix = tokenizer is HfTokenizer hf ? hf.BosId ?? hf.EosId : local.EosTokenIds.Cast<int?>().FirstOrDefault();
             var scorer = new CausalLmScorer(local.Model, tokenizer, new CausalLmScorer.Options(BatchSize: parse.GetValue(batch), PrefixTokenId: prefix));
-            var result = await Progress.RunAsync($"Scoring {mcTask.Items.Count} items of {mcTask.Name}", parse.GetValue(Cli.JsonOption), output,
+            var result = await Progress.RunAsync($"Scoring {mcTask.Items.Count} items of {mcTask.Name}", parse.GetValue(Cli.JsonOption), parse.InvocationConfiguration.Error,
                 progress => Task.FromResult(MultipleChoice.Evaluate(mcTask, scorer, k, parse.GetValue(SeedOption), Resamples(parse), progress, cancel)));
             WriteMc(output, result, parse.GetValue(Cli.JsonOption));
             return ExitCodes.Ok;

@@ -20,7 +20,7 @@ public static class MiniatureCommands
             var options = (baseOptions with { Output = parse.GetValue(output)!, Seed = parse.GetValue(ReproduceCommand.SeedOption) ?? baseOptions.Seed, Device = parse.GetValue(InfoCommands.DeviceOption) })
                 .With(parse.GetValue(SetOption) ?? []);
             var json = parse.GetValue(Cli.JsonOption);
-            var result = await ReproduceCommand.RunMiniatureAsync(options, json, stdout, cancel, ReproduceCommand.RubricJudge(parse, stdout, json));
+            var result = await ReproduceCommand.RunMiniatureAsync(options, json, parse.InvocationConfiguration.Error, cancel, ReproduceCommand.RubricJudge(parse, stdout, json));
             if (json) Cli.WriteJson(stdout, Experiments.Summary(result));
             else
             {

@@ -18,7 +18,7 @@ public static class NotebookCommands
             var timeout = parse.GetValue(cellTimeout);
             if (timeout is <= 0) throw new BadInputException("must be positive", "--cell-timeout", value: timeout.ToString());
             var options = new NotebookRunOptions(parse.GetValue(outputDir)!, timeout is { } s ? TimeSpan.FromSeconds(s) : null, parse.GetValue(keepGoing));
-            var results = await RunAllAsync(parse.GetValue(paths) ?? [], options, parse.GetValue(Cli.JsonOption), output, cancel, parse.InvocationConfiguration.Error);
+            var results = await RunAllAsync(parse.GetValue(paths) ?? [], options, parse.GetValue(Cli.JsonOption), output, parse.InvocationConfiguration.Error, cancel);
             return results.All(r => r.Succeeded) ? ExitCodes.Ok : ExitCodes.Failure;
         });
         var command = new Command("notebooks", "Run the toolkit's notebooks headlessly") { run };
@@ -26,7 +26,7 @@ public static class NotebookCommands
     }
 
     /// <summary>Resolves, parses (all first, so an unreadable notebook stops everything before anything runs) and runs notebooks.</summary>
-    public static async Task<IReadOnlyList<NotebookRunResult>> RunAllAsync(IReadOnlyList<string> inputs, NotebookRunOptions options, bool json, TextWriter output, CancellationToken cancel, TextWriter? log = null)
+    public static async Task<IReadOnlyList<NotebookRunResult>> RunAllAsync(IReadOnlyList<string> inputs, NotebookRunOptions options, bool json, TextWriter output, TextWriter log, CancellationToken cancel)
     {
         var files = Resolve(inputs.Count == 0 ? [RepoLayout.NotebooksDir()] : inputs);
         OutputGuard.Folder(options.OutputDirectory, inputs.Count == 0 ? [RepoLayout.NotebooksDir()] : inputs, "--output-dir", readsSubfolders: false);
@@ -35,7 +35,7 @@ public static class NotebookCommands
         foreach (var nb in loaded)
         {
             cancel.ThrowIfCancellationRequested();
-            var result = await NotebookRunner.RunAsync(nb, options, json ? null : log ?? Console.Error, cancel);
+            var result = await NotebookRunner.RunAsync(nb, options, json ? null : log, cancel);
             results.Add(result);
             if (!json) output.WriteLine(NotebookRunner.Summary(result));
         }

@@ -7,10 +7,10 @@ namespace SafetyNotebooks.Cli.Commands;
 public static class PaperProfile
 {
     /// <summary>Runs the paper profile: prints its findings (text), or returns them as <c>Json</c> for reproduce's one JSON document.</summary>
-    public static async Task<(List<(string Stage, double Seconds, string Outputs, bool Ok)> Stages, object? Json)> RunAsync(string outDir, PaperProfileOptions options, TextWriter output, bool json, CancellationToken cancel)
+    public static async Task<(List<(string Stage, double Seconds, string Outputs, bool Ok)> Stages, object? Json)> RunAsync(string outDir, PaperProfileOptions options, TextWriter output, TextWriter log, bool json, CancellationToken cancel)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var r = await Progress.RunAsync("paper profile", json, output, (IProgress<double> p) =>
+        var r = await Progress.RunAsync("paper profile", json, log, (IProgress<double> p) =>
             Experiments.PaperProfileAsync(outDir, options, progress: new SyncProgress<(string Stage, double Fraction)>(s => p.Report(s.Fraction)), ct: cancel));
         object? summary = null;
         if (json)

@@ -41,7 +41,7 @@ public static class ReproduceCommand
             if (parse.GetValue(profile) == "paper")
             {
                 var paperOptions = PaperProfile.Options(parse.GetValue(SeedOption), parse.GetValue(InfoCommands.DeviceOption), parse.GetValue(SetOption) ?? []);
-                var (paperStages, paperJson) = await PaperProfile.RunAsync(outDir, paperOptions, output, json, cancel);
+                var (paperStages, paperJson) = await PaperProfile.RunAsync(outDir, paperOptions, output, parse.InvocationConfiguration.Error, json, cancel);
                 stages.AddRange(paperStages);
                 paper = paperJson;
             }
@@ -50,7 +50,7 @@ public static class ReproduceCommand
                 var baseOptions = parse.GetValue(QuickOption) ? MiniatureOptions.Quick : MiniatureOptions.Demo;
                 var options = (baseOptions with { Output = outDir, Seed = parse.GetValue(SeedOption) ?? baseOptions.Seed, Device = parse.GetValue(InfoCommands.DeviceOption) })
                     .With(parse.GetValue(SetOption) ?? []);
-                var result = await RunMiniatureAsync(options, json, output, cancel, RubricJudge(parse, output, json));
+                var result = await RunMiniatureAsync(options, json, parse.InvocationConfiguration.Error, cancel, RubricJudge(parse, output, json));
                 foreach (var (stage, seconds) in result.Timings) stages.Add((stage, seconds, options.WorkDir, true));
                 stages.Add(("report.html", 0, options.ReportPath, true));
                 miniature = Experiments.Summary(result);
@@ -69,7 +69,7 @@ public static class ReproduceCommand
                 var previous = Environment.GetEnvironmentVariable(MiniatureHeadline.DirectoryVariable);
                 if (miniatureDir is not null) Environment.SetEnvironmentVariable(MiniatureHeadline.DirectoryVariable, miniatureDir);
                 IReadOnlyList<NotebookRunResult> results;
-                try { results = await NotebookCommands.RunAllAsync([], new NotebookRunOptions(nbDir), json, output, cancel); }
+                try { results = await NotebookCommands.RunAllAsync([], new NotebookRunOptions(nbDir), json, output, parse.InvocationConfiguration.Error, cancel); }
                 finally { Environment.SetEnvironmentVariable(MiniatureHeadline.DirectoryVariable, previous); }
                 ok = results.All(r => r.Succeeded);
                 stages.Add(($"notebooks ({results.Count(r => r.Succeeded)}/{results.Count} ok)", sw.Elapsed.TotalSeconds, nbDir, ok));
@@ -128,13 +128,17 @@ public static class ReproduceCommand
         return endpoint.CreateClient();
     }
 
-    /// <summary>Runs the miniature with one progress bar per stage (plain lines when not interactive).</summary>
-    public static async Task<MiniatureResult> RunMiniatureAsync(MiniatureOptions options, bool json, TextWriter output, CancellationToken cancel, IChatClient? rubricJudge = null)
+    /// <summary>
+    /// Runs the miniature with its progress on <paramref name="log"/> (the command's error writer): one bar per stage on
+    /// a terminal, else a series of lines per stage with the stage's rate (documents, steps, prompts per second) and ETA.
+    /// </summary>
+    public static async Task<MiniatureResult> RunMiniatureAsync(MiniatureOptions options, bool json, TextWriter log, CancellationToken cancel, IChatClient? rubricJudge = null)
     {
         var names = Experiments.MiniatureStageNames;
-        if (!Progress.Interactive(json))
+        var work = Experiments.MiniatureStageWork(options, rubricJudge is not null);
+        if (!Progress.Interactive(json, log))
         {
-            // one line series per stage: "[5/8] pretrain standard: 40%, 1.2 %/s, elapsed 31s, ETA 46s"
+            // one line series per stage: "[5/10] pretrain standard: 40% (160/400 steps), 1.2 steps/s, elapsed 2m11s, ETA 3m16s"
             ProgressLines? current = null;
             var last = -1;
             StartStage(0);
@@ -142,7 +146,7 @@ public static class ReproduceCommand
             {
                 current?.Finish();
                 last = stage;
-                current = ProgressLines.Start($"[{stage + 1}/{names.Count}] {names[stage]}", null, "", json ? Console.Error : output, json);
+                current = ProgressLines.Start($"[{stage + 1}/{names.Count}] {names[stage]}", work[stage].Total, work[stage].Unit, log, json);
             }
             var reporter = new SyncProgress<(int Stage, double Fraction)>(p =>
             {
@@ -157,20 +161,21 @@ public static class ReproduceCommand
             return done;
         }
         MiniatureResult result = null!;
-        await AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .StartAsync(async ctx =>
+        await Progress.Bars(log).StartAsync(async ctx =>
+        {
+            var tasks = names.Select(n => ctx.AddTask(Markup.Escape(n), autoStart: false, maxValue: 1.0)).ToList();
+            var clocks = names.Select(_ => new Stopwatch()).ToList();
+            var reporter = new SyncProgress<(int Stage, double Fraction)>(p =>
             {
-                var tasks = names.Select(n => ctx.AddTask(Markup.Escape(n), autoStart: false, maxValue: 1.0)).ToList();
-                var reporter = new SyncProgress<(int Stage, double Fraction)>(p =>
-                {
-                    for (var i = 0; i < p.Stage; i++) tasks[i].Value = 1.0;
-                    if (!tasks[p.Stage].IsStarted) tasks[p.Stage].StartTask();
-                    tasks[p.Stage].Value = Math.Clamp(p.Fraction, 0, 1);
-                });
-                result = await Task.Run(() => Experiments.PaperInMiniature(options, reporter, cancel, rubricJudge), cancel);
-                foreach (var t in tasks) t.Value = 1.0;
+                for (var i = 0; i < p.Stage; i++) tasks[i].Value = 1.0;
+                if (!tasks[p.Stage].IsStarted) { tasks[p.Stage].StartTask(); clocks[p.Stage].Start(); }
+                tasks[p.Stage].Value = Math.Clamp(p.Fraction, 0, 1);
+                if (ProgressText.Rate(p.Fraction, clocks[p.Stage].Elapsed, work[p.Stage].Total, work[p.Stage].Unit) is { } rate)
+                    tasks[p.Stage].Description = Markup.Escape($"{names[p.Stage]} ({rate})");
             });
+            result = await Task.Run(() => Experiments.PaperInMiniature(options, reporter, cancel, rubricJudge), cancel);
+            foreach (var t in tasks) t.Value = 1.0;
+        });
         return result;
     }
 }

@@ -104,7 +104,7 @@ public static class ScoringCommands
             using var client = judge?.CreateClient();
             var options = new ScoreCorpusOptions(scorer, client, new LlmScoringOptions(MaxConcurrency: parse.GetValue(concurrency), MaxAttempts: parse.GetValue(attempts)), MaxUnscored: parse.GetValue(maxUnscored));
             var job = stage.Job(parse, parse.GetValue(output)!, parse.GetValue(input)!);
-            var result = await Progress.RunAsync("scoring documents", json, stdout,
+            var result = await Progress.RunAsync("scoring documents", json, parse.InvocationConfiguration.Error,
                 progress => DocumentScoring.ScoreAsync(parse.GetValue(input)!, job, options, progress, cancel));
             var failures = await DocumentScoring.CountLlmFailuresAsync(parse.GetValue(output)!, cancel);
             if (json) Cli.WriteJson(stdout, new { documents = result.RowsOut, processed = result.Processed, skipped = result.Skipped, files = result.Files.Select(s => new { s.Input, s.Output, rows = s.RowsOut, s.Skipped }), llm_failures = failures, judge = judge?.ToString() });
@@ -142,14 +142,15 @@ public static class ScoringCommands
             var (train, eval) = c.Eval is null ? LabeledTexts.Split(all, c.EvalFraction, c.Seed) : (all, LabeledTexts.ReadJsonl(c.Eval));
             var options = c.ToOptions();
             var totalEpochs = options.Stages.Sum(s => s.Epochs);
-            var (classifier, report) = await Progress.RunAsync($"training on {train.Count} texts", json, output, progress => Task.Run(() =>
+            var log = parse.InvocationConfiguration.Error;
+            var (classifier, report) = await Progress.RunAsync($"training on {train.Count} texts", json, log, progress => Task.Run(() =>
             {
                 var done = 0;
                 return ClassifierTraining.Train(train, eval, options, new SyncProgress<EpochReport>(e =>
                 {
                     progress.Report((double)++done / totalEpochs);
-                    if (!json && !Progress.Interactive(json))
-                        output.WriteLine($"{e.Stage} epoch {e.Epoch}: loss {e.TrainLoss:0.0000}  F1 {e.Eval.F1Macro:0.0000}  R@1 {e.Eval.RecallAt1:0.0000}  R@3 {e.Eval.RecallAt3:0.0000}");
+                    if (!json && !Progress.Interactive(json, log)) // an epoch's metrics go with the progress lines, not between the bars
+                        log.WriteLine($"{e.Stage} epoch {e.Epoch}: loss {e.TrainLoss:0.0000}  F1 {e.Eval.F1Macro:0.0000}  R@1 {e.Eval.RecallAt1:0.0000}  R@3 {e.Eval.RecallAt3:0.0000}");
                 }));
             }, cancel));
             using var _ = classifier;

@@ -33,7 +33,7 @@ public static class TagCommands
             var clock = Stopwatch.StartNew();
             OutputGuard.Folder(parse.GetValue(output)!, parse.GetValue(input)!);
             var job = await TagParquet.PrepareAsync(parse.GetValue(input)!, options, ct);
-            var r = await Progress.RunAsync($"tagging {job.Owned.Count} file(s)", json, stdout,
+            var r = await Progress.RunAsync($"tagging {job.Owned.Count} file(s)", json, parse.InvocationConfiguration.Error,
                 progress => TagParquet.RunAsync(job, parse.GetValue(output)!, progress, ct));
             var seconds = clock.Elapsed.TotalSeconds;
             if (json)

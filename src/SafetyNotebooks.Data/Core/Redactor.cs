@@ -89,6 +89,9 @@ public sealed class RedactingTextWriter(TextWriter inner, Redactor redactor) : T
     /// <summary>The writer the masked text goes to (the CLI asks whether it is the terminal).</summary>
     public TextWriter Inner => inner;
 
+    /// <summary>Whether <see cref="Inner"/> is an interactive terminal (the entry point knows; a test's writer is not).</summary>
+    public bool IsTerminal { get; init; }
+
     public override Encoding Encoding => inner.Encoding;
 
     public override void Write(char value)

@@ -52,6 +52,21 @@ public static partial class Experiments
         ["toy corpus", "safety scores", "synthetic data", "harmfulness tags", "pretrain standard", "pretrain safety", "attacks", "quality", "judges", "report"];
 
     /// <summary>
+    /// What each stage's progress fraction counts (same order as <see cref="MiniatureStageNames"/>), so a display can
+    /// show a rate in items per second: its fraction is done / <c>Total</c> of <c>Unit</c>. Null: the stage reports
+    /// only its end.
+    /// </summary>
+    public static IReadOnlyList<(long? Total, string Unit)> MiniatureStageWork(MiniatureOptions o, bool rubricJudge = false) =>
+    [
+        (o.Documents, "documents"), (MiniatureStages.ScoringWork(o, rubricJudge), "documents"), (null, ""), (null, ""),
+        (o.TrainSteps, "steps"), (o.TrainSteps, "steps"), (MiniatureStages.AttackWork(o, AttackedSystems.Count), "prompts"),
+        (AttackedSystems.Count, "systems"), (AttackedSystems.Count, "systems"), (null, ""),
+    ];
+
+    /// <summary>The attacked systems, in report order.</summary>
+    static IReadOnlyList<string> AttackedSystems { get; } = ["standard pretraining · beam", "safety pretraining · beam", "safety pretraining · Safe Beam"];
+
+    /// <summary>
     /// The whole paper in miniature (issue 10): toy corpus → classifier scores → synthetic counterparts (scripted toy
     /// LLM through the real synthesis pipeline) → harmfulness tags → two tiny pretraining runs (standard: raw corpus;
     /// safety: score 0 + rephrased + refusals + moral + tagged unsafe) → completion attacks with beam search and Safe
@@ -97,7 +112,7 @@ public static partial class Experiments
 
         var prompts = ToyWorld.JbPrompts(o.Prompts, o.Seed);
         var benign = ToyBenignPrompts.Draw(o.BenignPrompts, o.Seed);
-        string[] systems = ["standard pretraining · beam", "safety pretraining · beam", "safety pretraining · Safe Beam"];
+        var systems = AttackedSystems;
         var attackPrompts = prompts.Select(p => p.CompletionBehavior).ToList();
         var benignPrompts = benign.Select(b => b.Prompt).ToList();
         Generations[] generated, benignGenerated;
@@ -106,19 +121,26 @@ public static partial class Experiments
         using (safety)
         {
             (ICausalLanguageModel Model, bool SafeBeam)[] setups = [(standard, false), (safety, false), (safety, true)];
-            generated = setups.Select(s => MiniatureStages.Generate(s.Model, tokenizer, attackPrompts, s.SafeBeam, o)).ToArray();
-            benignGenerated = setups.Select(s => MiniatureStages.Generate(s.Model, tokenizer, benignPrompts, s.SafeBeam, o)).ToArray();
+            // progress in prompts decoded over every system's attack and benign prompts
+            var decoded = 0L;
+            var attackWork = MiniatureStages.AttackWork(o, setups.Length);
+            void Decoded(int n) => stageProgress?.Report((6, (double)(decoded += n) / attackWork));
+            generated = setups.Select(s => MiniatureStages.Generate(s.Model, tokenizer, attackPrompts, s.SafeBeam, o, Decoded)).ToArray();
+            benignGenerated = setups.Select(s => MiniatureStages.Generate(s.Model, tokenizer, benignPrompts, s.SafeBeam, o, Decoded)).ToArray();
             Done(6);
-            quality = MiniatureStages.Quality(standard, tokenizer, mixtures, attackPrompts, generated, benignGenerated, o);
+            quality = MiniatureStages.Quality(standard, tokenizer, mixtures, attackPrompts, generated, benignGenerated, o, Within(7));
             Done(7);
         }
 
         var (panel, judgeClassifier) = MiniatureJudging.Build(o);
         var attacks = new List<AttackRun>();
         using (judgeClassifier)
-            for (var s = 0; s < systems.Length; s++)
+            for (var s = 0; s < systems.Count; s++)
+            {
                 attacks.Add(new AttackRun(systems[s], generated[s].Completions,
                     await MiniatureJudging.JudgeAsync(panel.Judges, prompts, generated[s].Completions, o.Seed, ct), generated[s].Seconds, generated[s].Cost));
+                stageProgress?.Report((8, (double)(s + 1) / systems.Count));
+            }
         var paired = panel.Judges.SelectMany(j => new (string, McNemarResult)[]
         {
             ($"{j.Name}: standard vs safety", McNemar.Test(attacks[0].By(j.Name).Harmful, attacks[1].By(j.Name).Harmful)),

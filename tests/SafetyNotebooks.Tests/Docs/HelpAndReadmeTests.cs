@@ -8,8 +8,9 @@ namespace SafetyNotebooks.Tests.Docs;
 /// <summary>
 /// The help texts and the README's command lines, checked against the real command tree: every command's --help runs,
 /// every option is described in one default style, every `safetynb …` line of the README's bash blocks names real
-/// commands and options with values they accept, and the blocks marked <c>&lt;!-- test: run --&gt;</c> run on the toy
-/// world in a fresh folder.
+/// commands and options with values they accept, and every bash block carries a marker: <c>&lt;!-- test: run --&gt;</c>
+/// (it runs on the toy world on the CPU, in a fresh folder) or <c>&lt;!-- test: parse-only: REASON --&gt;</c> (it needs
+/// a GPU, a cluster, an endpoint, released data or minutes, and says which).
 /// </summary>
 public class HelpAndReadmeTests
 {
@@ -53,15 +54,25 @@ public class HelpAndReadmeTests
         Assert.Contains("'blend'", r.Err);
     }
 
-    /// <summary>The README's ```bash blocks: (marked to run?, lines with continuations joined, comments dropped).</summary>
-    public static List<(bool Run, List<string> Lines)> BashBlocks(string readme)
+    /// <summary>A README bash block: where it starts, its marker (null: none), lines with continuations joined and comments dropped.</summary>
+    public sealed record BashBlock(int Line, string? Marker, List<string> Lines)
     {
-        var blocks = new List<(bool, List<string>)>();
+        public bool Run => Marker == "run";
+
+        /// <summary>The reason after "parse-only:", or null.</summary>
+        public string? ParseOnlyReason => Marker is { } m && m.StartsWith("parse-only:", StringComparison.Ordinal) ? m["parse-only:".Length..].Trim() : null;
+    }
+
+    /// <summary>The README's ```bash blocks, each with the <c>&lt;!-- test: … --&gt;</c> marker on the line before it.</summary>
+    public static List<BashBlock> BashBlocks(string readme)
+    {
+        var blocks = new List<BashBlock>();
         var lines = readme.Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
             if (lines[i].Trim() != "```bash") continue;
-            var run = i > 0 && lines[i - 1].Trim() == "<!-- test: run -->";
+            var marker = i > 0 ? Regex.Match(lines[i - 1].Trim(), @"^<!-- test: (.*) -->$") : Match.Empty;
+            var start = i + 1;
             var body = new List<string>();
             var current = "";
             for (i++; i < lines.Length && lines[i].Trim() != "```"; i++)
@@ -73,7 +84,7 @@ public class HelpAndReadmeTests
                 if (code.Length > 0) body.Add(code);
                 current = "";
             }
-            blocks.Add((run, body));
+            blocks.Add(new BashBlock(start, marker.Success ? marker.Groups[1].Value.Trim() : null, body));
         }
         return blocks;
     }
@@ -116,8 +127,8 @@ public class HelpAndReadmeTests
     {
         var checkedLines = 0;
         var problems = new List<string>();
-        foreach (var (_, lines) in BashBlocks(Readme()))
-            foreach (var line in lines.Where(l => l.StartsWith("safetynb ", StringComparison.Ordinal)))
+        foreach (var block in BashBlocks(Readme()))
+            foreach (var line in block.Lines.Where(l => l.StartsWith("safetynb ", StringComparison.Ordinal)))
             {
                 if (line.Contains('$') || line.Contains('…')) continue; // shell variables and elisions are not literal usage
                 var words = Words(line)[1..];
@@ -131,17 +142,36 @@ public class HelpAndReadmeTests
     }
 
     [Fact]
+    public void Every_README_bash_block_is_marked_to_run_or_parse_only_with_a_reason()
+    {
+        var blocks = BashBlocks(Readme());
+        var unmarked = blocks.Where(b => !b.Run && string.IsNullOrWhiteSpace(b.ParseOnlyReason)).ToList();
+        Assert.True(unmarked.Count == 0, "README bash blocks need <!-- test: run --> or <!-- test: parse-only: REASON --> on the line before them:\n"
+            + string.Join("\n", unmarked.Select(b => $"  line {b.Line}: {b.Marker ?? "no marker"}: {b.Lines.FirstOrDefault()}")));
+        Assert.True(blocks.Count(b => b.Run) >= 5, $"only {blocks.Count(b => b.Run)} blocks run");
+    }
+
+    /// <summary>
+    /// Lines of a run block that the test's own set-up has done: the suite runs the CLI that this build made, as
+    /// <c>safetynb</c> (the same as putting its folder on PATH).
+    /// </summary>
+    static readonly string[] DoneBySetUp = ["dotnet build src/SafetyNotebooks.Cli", "export PATH=\"$PWD/src/SafetyNotebooks.Cli/bin/safetynb:$PATH\""];
+
+    [Fact]
     public async Task The_README_blocks_marked_to_run_run_on_the_toy_world()
     {
         var blocks = BashBlocks(Readme()).Where(b => b.Run).ToList();
         Assert.NotEmpty(blocks);
-        var cli = Path.Combine(TestDirs.RepoRoot(), "src", "SafetyNotebooks.Cli", "bin", "safetynb", "safetynb.dll");
+        var root = TestDirs.RepoRoot();
+        var cli = Path.Combine(root, "src", "SafetyNotebooks.Cli", "bin", "safetynb", "safetynb.dll");
         Assert.True(File.Exists(cli), "build the CLI first: " + cli);
+        // a fresh folder with what a clone has beside the README that the blocks name (notebooks/)
         var dir = TestDirs.Fresh();
-        foreach (var (_, lines) in blocks)
-            foreach (var line in lines)
+        CopyFolder(Path.Combine(root, "notebooks"), Path.Combine(dir, "notebooks"));
+        foreach (var block in blocks)
+            foreach (var line in block.Lines.Where(l => !DoneBySetUp.Contains(l)))
             {
-                Assert.StartsWith("safetynb ", line);
+                Assert.True(line.StartsWith("safetynb ", StringComparison.Ordinal), $"README line {block.Line}: a run block holds only safetynb commands: {line}");
                 // the built CLI in a fresh folder, as a user runs it: the README's relative paths resolve there
                 var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
                 psi.ArgumentList.Add(cli);
@@ -150,7 +180,13 @@ public class HelpAndReadmeTests
                 var stdout = p.StandardOutput.ReadToEndAsync();
                 var stderr = p.StandardError.ReadToEndAsync();
                 await p.WaitForExitAsync();
-                Assert.True(p.ExitCode == 0, $"{line}\nexit {p.ExitCode}\n{await stdout}\n{await stderr}");
+                Assert.True(p.ExitCode == 0, $"README line {block.Line}: {line}\nexit {p.ExitCode}\n{await stdout}\n{await stderr}");
             }
+    }
+
+    static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
     }
 }

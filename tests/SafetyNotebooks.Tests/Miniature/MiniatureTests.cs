@@ -13,12 +13,39 @@ public class MiniatureTests
         ClassifierDocuments = 120, ClassifierEpochs = 1, JudgeDocuments = 40, JudgeEpochs = 1, BenignPrompts = 4, Output = output, Device = "cpu",
     };
 
+    /// <summary>
+    /// Every stage that counts items reports whole counts of them, rising to its total while it runs, so a log shows a
+    /// rate in items per second; the scoring stage (classifier training passes, then documents scored) and the attacks
+    /// (prompts decoded) used to report only their end.
+    /// </summary>
+    static void AssertStagesCountTheirWork(MiniatureOptions o, IReadOnlyList<(int Stage, double Fraction)> reports)
+    {
+        var work = Experiments.MiniatureStageWork(o);
+        Assert.Equal(Experiments.MiniatureStageNames.Count, work.Count);
+        Assert.Equal(("documents", o.ClassifierDocuments * o.ClassifierEpochs + o.Documents), (work[1].Unit, work[1].Total));
+        Assert.Equal(("prompts", 3 * (o.Prompts + o.BenignPrompts)), (work[6].Unit, work[6].Total));
+        foreach (var stage in new[] { 1, 4, 6 })
+        {
+            var total = work[stage].Total!.Value;
+            var counts = reports.Where(p => p.Stage == stage).Select(p => p.Fraction * total).ToList();
+            Assert.All(counts, c => Assert.Equal(Math.Round(c), c, 6)); // whole items
+            Assert.Contains(counts, c => c > 0 && c < total);              // progress while the stage runs, not only its end
+            Assert.Equal(counts.Order(), counts);
+            Assert.Equal(total, counts[^1], 6);
+        }
+        // the attacks: one report per batch of prompts, each system's attack and benign prompts in turn
+        var attackCounts = reports.Where(p => p.Stage == 6).Select(p => (long)Math.Round(p.Fraction * work[6].Total!.Value)).Distinct().ToList();
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => (long)(i * o.Prompts)), attackCounts);
+    }
+
     [Fact]
     public async Task The_whole_pipeline_runs_end_to_end_and_writes_its_report()
     {
         var dir = TestDirs.Fresh();
         var o = Tiny(dir);
-        var r = await Experiments.PaperInMiniature(o);
+        var reports = new List<(int Stage, double Fraction)>();
+        var r = await Experiments.PaperInMiniature(o, new SyncProgress<(int Stage, double Fraction)>(reports.Add));
+        AssertStagesCountTheirWork(o, reports);
 
         Assert.Equal(3, r.Attacks.Count);
         Assert.All(r.Attacks, a => Assert.Equal(4, a.Asr.Pooled.N));

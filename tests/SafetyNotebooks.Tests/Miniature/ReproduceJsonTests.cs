@@ -15,6 +15,7 @@ public class ReproduceJsonTests
             "--set", "max_new_tokens=12", "--set", "classifier_documents=120", "--set", "classifier_epochs=1");
         Assert.True(r.Code == 0, r.Err);
         using var doc = JsonDocument.Parse(r.Out); // one document, nothing else on stdout
+        AssertProgressEventsOnStderr(r.Err);
         var root = doc.RootElement;
         Assert.True(root.GetProperty("ok").GetBoolean());
         Assert.Contains(root.GetProperty("stages").EnumerateArray(), s => s.GetProperty("stage").GetString() == "report.html");
@@ -40,6 +41,24 @@ public class ReproduceJsonTests
         Assert.True(one.Code == 0, one.Err);
         using var e = JsonDocument.Parse(one.Out);
         Assert.Equal(4, e.RootElement.GetProperty("n").GetInt32());
+    }
+
+    /// <summary>Every line on stderr is a JSON progress event; each stage's events count its own items (the quick profile's 16 benign prompts too), rising to the total.</summary>
+    static void AssertProgressEventsOnStderr(string stderr)
+    {
+        var events = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.All(events, e => Assert.Equal("progress", e.GetProperty("event").GetString()));
+        var stages = events.GroupBy(e => e.GetProperty("stage").GetString()!).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal(SafetyNotebooks.Experiments.MiniatureStageNames.Count, stages.Count);
+        foreach (var (stage, unit, total) in new[] { ("[2/10] safety scores", "documents", 120 + 240), ("[5/10] pretrain standard", "steps", 6), ("[7/10] attacks", "prompts", 3 * (4 + 16)) })
+        {
+            var series = stages[stage];
+            Assert.All(series, e => Assert.Equal(unit, e.GetProperty("unit").GetString()));
+            Assert.All(series, e => Assert.Equal(total, e.GetProperty("total").GetInt64()));
+            var done = series.Select(e => e.GetProperty("done").GetInt64()).ToList();
+            Assert.Equal(done.Order(), done);
+            Assert.Equal(total, done[^1]);
+        }
     }
 
     [Fact]

@@ -46,9 +46,13 @@ public static class MiniatureFileStages
             await Documents.WriteAsync(Documents.ShardPath(Fresh(f.Scored), "toy", "train", 0), judged.Documents, ct: ct);
             return judged;
         }
-        var (classifier, report) = ToyClassifier.Train(new ToyClassifier.Options(TrainDocuments: o.ClassifierDocuments, Epochs: o.ClassifierEpochs, Seed: o.Seed + 1, Device: o.Device));
+        // progress in documents: the classifier's training passes, then the corpus's files as the score stage finishes them
+        var work = (double)MiniatureStages.ScoringWork(o, rubricJudge: false);
+        var trained = (long)o.ClassifierDocuments * o.ClassifierEpochs;
+        var (classifier, report) = MiniatureStages.TrainClassifier(o, progress, work);
         using (classifier)
-            await DocumentScoring.ScoreAsync([f.Corpus], new ShardJobOptions(Fresh(f.Scored), InputRoot: f.Corpus), new ScoreCorpusOptions(classifier, null), progress, ct);
+            await DocumentScoring.ScoreAsync([f.Corpus], new ShardJobOptions(Fresh(f.Scored), InputRoot: f.Corpus), new ScoreCorpusOptions(classifier, null),
+                new SyncProgress<double>(files => progress?.Report((trained + files * corpus.Count) / work)), ct);
         var scored = await ReadAllAsync(f.Scored, ct);
         var confusion = ConfusionMatrix.From(corpus.Select(d => d.SafetyScore!.Value).ToList(), scored.Select(d => d.SafetyScore!.Value).ToList());
         return new ScoredCorpus(scored, report, SafetyMetrics.Of(confusion), confusion);

@@ -71,11 +71,12 @@ public static class MiniatureStages
     public static async Task<ScoredCorpus> ScoreAsync(IReadOnlyList<Document> corpus, MiniatureOptions o, IChatClient? rubricJudge = null,
         IProgress<double>? progress = null, CancellationToken ct = default)
     {
-        var (classifier, report) = ToyClassifier.Train(new ToyClassifier.Options(TrainDocuments: o.ClassifierDocuments,
-            Epochs: o.ClassifierEpochs, Seed: o.Seed + 1, Device: o.Device));
+        var work = (double)ScoringWork(o, rubricJudge is not null);
+        var (classifier, report) = TrainClassifier(o, progress, work);
         int[] predicted;
         using (classifier) predicted = classifier.Score(corpus.Select(d => d.Text));
-        progress?.Report(rubricJudge is null ? 1.0 : 0.5);
+        var trained = (long)o.ClassifierDocuments * o.ClassifierEpochs;
+        progress?.Report((trained + corpus.Count) / work);
         var truth = corpus.Select(d => d.SafetyScore!.Value).ToList();
         if (rubricJudge is null)
         {
@@ -85,7 +86,7 @@ public static class MiniatureStages
         }
 
         var answers = await LlmScorer.ScoreAllAsync(rubricJudge, corpus.Select(d => d.Text).ToList(),
-            progress: new SyncProgress<int>(n => progress?.Report(0.5 + 0.5 * n / corpus.Count)), ct: ct);
+            progress: new SyncProgress<int>(n => progress?.Report((trained + corpus.Count + n) / work)), ct: ct);
         var rubric = answers.Select((a, i) => a.Score ?? predicted[i]).ToList();
         var ensemble = Ensemble.Max(rubric, predicted);
         var agreement = ConfusionMatrix.From(truth, ensemble);
@@ -94,6 +95,24 @@ public static class MiniatureStages
         return new ScoredCorpus(docs, report, SafetyMetrics.Of(agreement), agreement,
             new RubricScoring(judgeName, SafetyMetrics.Of(ConfusionMatrix.From(truth, rubric)), answers.Count(a => a.Failed)));
     }
+
+    /// <summary>
+    /// The scoring stage's work in documents, for its progress: the classifier's training passes (its training
+    /// documents × epochs), then every corpus document scored by the classifier, and once more by the rubric judge.
+    /// </summary>
+    public static long ScoringWork(MiniatureOptions o, bool rubricJudge) =>
+        (long)o.ClassifierDocuments * o.ClassifierEpochs + (long)o.Documents * (rubricJudge ? 2 : 1);
+
+    /// <summary>The scoring stage's classifier, trained on an annotated toy sample; each epoch reports its training documents as done.</summary>
+    public static (SafetyClassifier Classifier, TrainingReport Report) TrainClassifier(MiniatureOptions o, IProgress<double>? progress, double work)
+    {
+        var epochs = 0;
+        return ToyClassifier.Train(new ToyClassifier.Options(TrainDocuments: o.ClassifierDocuments, Epochs: o.ClassifierEpochs, Seed: o.Seed + 1, Device: o.Device),
+            new SyncProgress<EpochReport>(_ => progress?.Report((double)++epochs * o.ClassifierDocuments / work)));
+    }
+
+    /// <summary>The attack stage's work, for its progress: every system decodes the attack and the benign prompts.</summary>
+    public static long AttackWork(MiniatureOptions o, int systems) => (long)systems * (o.Prompts + o.BenignPrompts);
 
     /// <summary>Stage 3: SafeWeb rephrasings of score 1–3, RefuseWeb dialogues of score 4–5, moral-education articles, through the synthesis pipeline.</summary>
     public static async Task<SyntheticCounterparts> SynthesizeAsync(IReadOnlyList<Document> scored, MiniatureOptions o, IChatClient client, CancellationToken ct = default)
@@ -187,16 +206,21 @@ public static class MiniatureStages
     /// Search (<see cref="MiniatureOptions.Beams"/>, <see cref="MiniatureOptions.Candidates"/>, length penalty 0); the
     /// continuation is decoded with the tag and EOS removed. The judges see it afterwards (<see cref="MiniatureJudging"/>).
     /// </summary>
-    public static Generations Generate(ICausalLanguageModel model, HfTokenizer tokenizer, IReadOnlyList<string> prompts, bool safeBeam, MiniatureOptions o)
+    /// <param name="decoded">Hears how many prompts each batch of 8 finished (the attack stage's progress).</param>
+    public static Generations Generate(ICausalLanguageModel model, HfTokenizer tokenizer, IReadOnlyList<string> prompts, bool safeBeam, MiniatureOptions o,
+        Action<int>? decoded = null)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var ids = prompts.Select(p => (IReadOnlyList<int>)tokenizer.Encode(p).ToList()).ToList();
         var stopping = new Stopping(o.MaxNewTokens, [ByteLevelTokenizer.EosId]);
         var results = new List<GenerationResult>();
         foreach (var chunk in ids.Chunk(8))
+        {
             results.AddRange(safeBeam
                 ? SafeBeamSearch.Run(model, chunk, new SafeBeamOptions(stopping, ByteLevelTokenizer.TagId, Beams: o.Beams, Candidates: o.Candidates))
                 : BeamSearch.Run(model, chunk, new BeamSearchOptions(stopping, Beams: o.Beams, LengthPenalty: 0.0)));
+            decoded?.Invoke(chunk.Length);
+        }
         var completions = results.Select(r => tokenizer.Decode(r.Tokens, skipSpecialTokens: true)).ToList();
         return new Generations(completions, sw.Elapsed.TotalSeconds, new DecodingCost(results.Sum(r => r.Cost.ForwardPasses), results.Sum(r => r.Cost.TokenRows)));
     }
@@ -207,7 +231,7 @@ public static class MiniatureStages
     /// reference for every system; empty completions are left out), and refusals on the benign prompts.
     /// </summary>
     public static List<CompletionQuality> Quality(ICausalLanguageModel standard, HfTokenizer tokenizer, Mixtures mixtures, IReadOnlyList<string> prompts,
-        IReadOnlyList<Generations> attacks, IReadOnlyList<Generations> benign, MiniatureOptions o)
+        IReadOnlyList<Generations> attacks, IReadOnlyList<Generations> benign, MiniatureOptions o, IProgress<double>? progress = null)
     {
         var lexicon = CompletionQualityMetrics.Lexicon(mixtures.Standard.Concat(mixtures.Safety));
         var scorer = new CausalLmScorer(standard, tokenizer, new CausalLmScorer.Options(BatchSize: 8, MaxLength: ModelShape(o, tokenizer.VocabSize).MaxPositionEmbeddings));
@@ -215,7 +239,9 @@ public static class MiniatureStages
         {
             var requests = g.Completions.Select((c, i) => new LoglikelihoodRequest(prompts[i], c)).Where(r => r.Continuation.Trim().Length > 0).ToList();
             var scored = scorer.Score(requests);
-            return CompletionQualityMetrics.Of(g.Completions, lexicon, scored, benign[s].Completions, SeededRandom.Derive(o.Seed, $"quality-{s}"));
+            var quality = CompletionQualityMetrics.Of(g.Completions, lexicon, scored, benign[s].Completions, SeededRandom.Derive(o.Seed, $"quality-{s}"));
+            progress?.Report((double)(s + 1) / attacks.Count);
+            return quality;
         }).ToList();
     }
 }
