@@ -193,11 +193,8 @@ public static class TagParquetBench
                 var tagOnly = TagBench.MedianCpu(() =>
                 {
                     foreach (var f in ins)
-                    {
-                        Data.ParquetRaw.ParquetFooter footer;
-                        using (var h = File.OpenHandle(f)) footer = Data.ParquetRaw.ParquetFooter.Read(h);
-                        TagParquetRaw.TagFileAsync(f, Path.Combine(dir, $"raw{k++}.parquet"), TagParquetRaw.Analyze(footer).Layout!, plan, Data.Columns.SafetyScore).GetAwaiter().GetResult();
-                    }
+                        if (TagParquetRaw.TryTagFileAsync(f, Path.Combine(dir, $"raw{k++}.parquet"), plan, Data.Columns.SafetyScore).GetAwaiter().GetResult().Outcome.FallbackReason is { } reason)
+                            throw new InvalidOperationException($"byte-level path fell back: {reason}");
                 }, 3);
                 Harness.Row("probe: byte-level file step (ids, scores, text)", mb / tagOnly.TotalSeconds, "MB/s");
                 return 0;

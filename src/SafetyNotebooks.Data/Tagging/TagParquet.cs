@@ -152,7 +152,7 @@ public static class TagParquet
         long taggedDocs = 0, tags = 0, chars = 0;
         var byteLevel = 0;
         var fallbacks = new System.Collections.Concurrent.ConcurrentBag<TagFallback>();
-        var pool = new System.Collections.Concurrent.ConcurrentBag<RawTagBuffers>(); // working buffers, handed from file to file
+        var pool = new System.Collections.Concurrent.ConcurrentBag<RewriteBuffers>(); // working buffers, handed from file to file
         var shardOptions = new ShardJobOptions(outputDir, options.ShardIndex, options.NumShards, fileThreads, options.InputRoot,
             Write: new ParquetWriteOptions(options.Compression), RowGroupsPerUnit: options.RowGroupsPerUnit);
         ValueTask<ParquetBatch> Transform(ParquetBatch batch, BatchContext _)
@@ -167,16 +167,16 @@ public static class TagParquet
         {
             if (options.ByteLevel && file.WholeFile) // a row-group unit of a larger file takes the general path
             {
-                var (raw, reason) = await TryByteLevelAsync(file, plan, options.ScoreField, batchThreads, pool, token);
-                if (raw is { } r)
+                var raw = await TagParquetRaw.TryTagFileAsync(file.Input, file.Target, plan, options.ScoreField, batchThreads, pool, token);
+                if (raw.Outcome.FallbackReason is { } reason) fallbacks.Add(new TagFallback(file.Input, reason));
+                else
                 {
-                    Interlocked.Add(ref taggedDocs, r.TaggedDocuments);
-                    Interlocked.Add(ref tags, r.Tags);
-                    Interlocked.Add(ref chars, r.TextChars);
+                    Interlocked.Add(ref taggedDocs, raw.TaggedDocuments);
+                    Interlocked.Add(ref tags, raw.Tags);
+                    Interlocked.Add(ref chars, raw.TextChars);
                     Interlocked.Increment(ref byteLevel);
-                    return (r.Rows, r.Rows);
+                    return (raw.Rows, raw.Rows);
                 }
-                fallbacks.Add(new TagFallback(file.Input, reason!));
             }
             return await ShardJob.ProcessAsync(file, shardOptions, Transform, token);
         }
@@ -199,27 +199,6 @@ public static class TagParquet
                 chars += batch.TextChars;
             }
         return new TagJobResult(job, taggedDocs, tags, chars, byteLevel, fallbacks.OrderBy(f => f.Input, StringComparer.Ordinal).ToList());
-    }
-
-    /// <summary>
-    /// The byte-level path for one file, or why it does not apply: an unsupported feature, or a file it cannot make
-    /// sense of (the general path then reports the problem in its own words). Bad scores and ids still throw.
-    /// </summary>
-    static async Task<(RawTagFileResult? Result, string? Reason)> TryByteLevelAsync(ShardFile file, TagPlan plan, string scoreField, int threads,
-        System.Collections.Concurrent.ConcurrentBag<RawTagBuffers> pool, CancellationToken ct)
-    {
-        try
-        {
-            ParquetFooter footer;
-            using (var handle = File.OpenHandle(file.Input)) footer = ParquetFooter.Read(handle);
-            var (layout, reason) = TagParquetRaw.Analyze(footer);
-            if (layout is null) return (null, reason);
-            return (await TagParquetRaw.TagFileAsync(file.Input, file.Target, layout, plan, scoreField, threads, pool, ct), null);
-        }
-        catch (Exception e) when (e is NotSupportedException or InvalidDataException or OverflowException)
-        {
-            return (null, e.Message);
-        }
     }
 
     static bool IsNumeric(Type t) =>

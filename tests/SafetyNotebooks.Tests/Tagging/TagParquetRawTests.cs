@@ -105,12 +105,12 @@ public class TagParquetRawTests
     {
         using var file = File.OpenHandle(path);
         var footer = ParquetFooter.Read(file);
-        var (layout, _) = TagParquetRaw.Analyze(footer);
+        var layout = ColumnRewriteLayout.Of(footer, TagParquetRaw.Spec);
         var bodies = new List<byte[]>();
         foreach (TStruct rg in footer.Metadata.List(T.FileMetaData.RowGroups)!.Items)
         {
-            var cm = ((TStruct)rg.List(T.RowGroup.Columns)!.Items[layout!.TextLeaf]).Struct(T.ColumnChunk.MetaData)!;
-            var (start, length) = TagParquetRaw.ChunkRange(cm);
+            var cm = ((TStruct)rg.List(T.RowGroup.Columns)!.Items[layout.ColumnLeaf]).Struct(T.ColumnChunk.MetaData)!;
+            var (start, length) = ColumnRewriteLayout.ChunkRange(cm);
             var chunk = new byte[length];
             ParquetFooter.ReadExactly(file, chunk, start);
             for (var pos = 0; pos < chunk.Length;)

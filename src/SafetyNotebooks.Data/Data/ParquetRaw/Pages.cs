@@ -22,6 +22,13 @@ public sealed class ByteBuffer(int capacity = 1 << 16) : IBufferWriter<byte>, ID
     public ReadOnlyMemory<byte> WrittenMemory => _array.AsMemory(0, Length);
     public void Clear() => Length = 0;
 
+    /// <summary>Drops what was written after the first <paramref name="length"/> bytes.</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)Length, nameof(length));
+        Length = length;
+    }
+
     public void Advance(int count) => Length += count;
 
     public Span<byte> GetSpan(int sizeHint = 0)
@@ -203,6 +210,28 @@ public sealed class PageCodec : IDisposable
     {
         _zstdCompressor?.Dispose();
         _zstdDecompressor?.Dispose();
+    }
+}
+
+/// <summary>Data pages v1 as the byte-level path writes them: a new header, then the (compressed) levels and values.</summary>
+static class PageWriter
+{
+    /// <summary>Compresses <c>state.Plain</c> (one page: levels then values) onto <paramref name="output"/> behind a v1 header; returns its sizes with the header.</summary>
+    internal static (long Uncompressed, long Compressed) Write(RewriteBuffers state, PageCodec codec, int numValues, ByteBuffer output)
+    {
+        state.Compressed.Clear();
+        codec.Compress(state.Plain.Written, state.Compressed);
+        return Write(state.Compressed.Written, numValues, state.Plain.Length, output);
+    }
+
+    /// <summary>A page's compressed bytes behind a new v1 header (no statistics, no checksum); returns its sizes with the header.</summary>
+    internal static (long Uncompressed, long Compressed) Write(ReadOnlySpan<byte> body, int numValues, int uncompressedSize, ByteBuffer output)
+    {
+        var before = output.Length;
+        ThriftCompact.Write(PageHeaders.DataPageV1(numValues, uncompressedSize, body.Length), output);
+        var header = output.Length - before;
+        output.Write(body);
+        return (header + uncompressedSize, header + body.Length);
     }
 }
 
