@@ -3,7 +3,7 @@ using SafetyNotebooks.Mixing;
 
 namespace SafetyNotebooks.Cli.Commands;
 
-/// <summary><c>safetynb mix</c>: the pretraining mixture (PAPER.md §1.6) from named, weighted sources, with curriculum phases.</summary>
+/// <summary><c>safetynb mix</c>: the pretraining mixture (docs/paper.md §1.6) from named, weighted sources, with curriculum phases.</summary>
 public static class MixCommands
 {
     public static Command Build()
