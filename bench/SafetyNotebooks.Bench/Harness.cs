@@ -23,6 +23,7 @@ public static class Harness
         ["eval"] = EvaluationBench.Run,
         ["tokenizer"] = TokenizerBench.Run,
         ["normalization"] = NormalizationBench.Run,
+        ["mix"] = MixBench.Run,
     };
 
     /// <summary>Median wall time of <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones.</summary>

@@ -25,7 +25,7 @@ public sealed record MixPhase(string Name, double Until, IReadOnlyList<MixSource
 }
 
 /// <summary>
-/// A pretraining mixture (PAPER.md §1.6 in the toolkit's terms): phases of named, weighted sources, the total token
+/// A pretraining mixture (docs/paper.md §1.6 in the toolkit's terms): phases of named, weighted sources, the total token
 /// budget of training, the seed of every draw and of the order, how tokens are counted, and rows per output file.
 /// </summary>
 /// <param name="Tokenizer">Folder with tokenizer.json whose token counts weigh the sources; null counts whitespace-separated words.</param>

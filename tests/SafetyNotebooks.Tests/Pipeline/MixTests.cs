@@ -2,6 +2,7 @@ using System.Text.Json;
 using SafetyNotebooks.Data;
 using SafetyNotebooks.Data.Toy;
 using SafetyNotebooks.Mixing;
+using SafetyNotebooks.Tagging;
 using SafetyNotebooks.Tests.Foundation;
 
 namespace SafetyNotebooks.Tests.Pipeline;
@@ -133,5 +134,85 @@ public class MixTests
         var same = await CliRunner.RunAsync("mix", "--config", Yaml(dir, Shares), "--output", Path.Combine(dir, "out"), "--json");
         Assert.Equal(0, same.Code);
         Assert.Equal(0, JsonDocument.Parse(same.Out).RootElement.GetProperty("files_written").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_mix_spilled_under_a_tiny_memory_bound_is_byte_identical_to_the_in_memory_one_and_never_holds_more_than_the_bound()
+    {
+        var dir = await Sources();
+        var spec = MixSpec.Load(Yaml(dir, Shares));
+        var whole = await MixJob.RunAsync(spec, Path.Combine(dir, "whole"));
+        var bound = new MixMemory(48 * 1024);
+        var spilled = await MixJob.RunAsync(spec, Path.Combine(dir, "spilled"), memory: bound);
+        Folders.AssertSame(Path.Combine(dir, "whole"), Path.Combine(dir, "spilled"));
+        var rows = spilled.Manifest.Phases.Sum(p => p.Rows);
+        Assert.True(whole.Memory.PeakRows >= spilled.Manifest.Phases.Max(p => p.Rows)); // unbounded, a phase's rows are sorted in one bucket
+        Assert.InRange(bound.PeakBytes, 1, bound.LimitBytes);
+        Assert.InRange(bound.PeakRows, 1, rows / 8);
+        Assert.True(bound.SpillFiles >= 16, $"{bound.SpillFiles} spill files");
+        Assert.Empty(Directory.GetDirectories(Path.Combine(dir, "spilled"), ".mix-spill-*")); // the buckets are removed
+    }
+
+    [Theory]
+    [InlineData(1)]         // every threshold search narrows to the full 64-bit key, every bucket splits down to single rows
+    [InlineData(16 * 1024)]
+    [InlineData(1L << 30)]
+    public async Task The_streamed_mixture_is_the_in_memory_plan_row_for_row(long limitBytes)
+    {
+        var dir = await Sources();
+        var spec = MixSpec.Load(Yaml(dir, Shares));
+        var r = await MixJob.RunAsync(spec, Path.Combine(dir, "out"), memory: new MixMemory(limitBytes));
+        for (var p = 0; p < spec.Phases.Count; p++)
+        {
+            var phase = spec.Phases[p];
+            var candidates = new List<IReadOnlyList<MixCandidate>>();
+            foreach (var s in phase.Sources)
+            {
+                var docs = new List<MixCandidate>();
+                await foreach (var d in Documents.ReadAllAsync(InputFiles.Find(s.Inputs, InputFiles.Parquet).Select(f => f.Path)))
+                    if (s.Admits(d.SafetyScore)) docs.Add(new MixCandidate(d, AsciiWhitespace.CountWords(System.Text.Encoding.UTF8.GetBytes(d.Text))));
+                candidates.Add(docs);
+            }
+            var plan = MixPlanner.Plan(phase, spec.PhaseTokens(p), candidates, spec.Seed);
+            var written = new List<string>();
+            foreach (var f in r.Manifest.Phases[p].Files) written.AddRange((await Documents.ReadListAsync(Path.Combine(dir, "out", f))).Select(d => d.Id));
+            Assert.Equal(plan.Rows.Select(x => x.Copy == 0 ? x.Doc.Id : $"{x.Doc.Id}#{x.Copy}"), written);
+            Assert.Equal(plan.Sources.Select(x => (x.Name, x.Documents, x.Rows, x.Tokens)), r.Manifest.Phases[p].Sources.Select(x => (x.Name, x.Documents, x.Rows, x.Tokens)));
+        }
+    }
+
+    [Fact]
+    public async Task A_killed_mix_resumes_its_missing_files_over_stale_buckets_and_ends_byte_identical()
+    {
+        var dir = await Sources();
+        var config = Yaml(dir, Shares);
+        Assert.Equal(0, (await CliRunner.RunAsync("mix", "--config", config, "--output", Path.Combine(dir, "done"))).Code);
+        var killed = Path.Combine(dir, "killed");
+        Assert.Equal(0, (await CliRunner.RunAsync("mix", "--config", config, "--output", killed, "--memory-mb", "1")).Code);
+        // what a kill leaves: some files not yet renamed into place, the manifest not yet written, a bucket folder half full
+        var files = Folders.Files(killed, ".parquet").Keys.ToList();
+        foreach (var f in files.Where((_, i) => i % 3 == 1)) File.Delete(Path.Combine(killed, f));
+        File.Delete(Path.Combine(killed, MixJob.ManifestFile));
+        Directory.CreateDirectory(Path.Combine(killed, ".mix-spill-0"));
+        File.WriteAllText(Path.Combine(killed, ".mix-spill-0", "00003.bin"), "half a bucket");
+        var again = await CliRunner.RunAsync("mix", "--config", config, "--output", killed, "--memory-mb", "1", "--json");
+        Assert.True(again.Code == 0, again.Err);
+        var json = JsonDocument.Parse(again.Out).RootElement;
+        Assert.Equal(files.Count(f => files.IndexOf(f) % 3 == 1), json.GetProperty("files_written").GetInt32());
+        Assert.True(json.GetProperty("memory").GetProperty("peak_bytes").GetInt64() <= 1 << 20);
+        Folders.AssertSame(Path.Combine(dir, "done"), killed);
+        Assert.False(Directory.Exists(Path.Combine(killed, ".mix-spill-0")));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    public async Task A_bad_memory_bound_is_exit_2_naming_the_option(string value)
+    {
+        var dir = await Sources();
+        var r = await CliRunner.RunAsync("mix", "--config", Yaml(dir, Shares), "--output", Path.Combine(dir, "out"), "--memory-mb", value);
+        Assert.Equal(2, r.Code);
+        Assert.Contains("--memory-mb", r.Err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")));
     }
 }

@@ -35,28 +35,35 @@ public sealed record MiniatureFolders(string Root)
 /// </summary>
 public static class MiniatureFileStages
 {
-    /// <summary>Stage 2: classifier scores written by the score stage (an LLM rubric judge joins through the same stage).</summary>
+    /// <summary>
+    /// Stage 2: the score stage on the corpus's files, as <c>safetynb score --classifier … [--llm-endpoint …]</c> runs
+    /// it: classifier scores, or with an LLM rubric judge their maximum. The judge's own answers, which the stage keeps
+    /// under <c>scored/.llm/</c>, give its agreement with the truth apart from the ensemble (an unreadable answer falls
+    /// back to the classifier's score, as the ensemble does).
+    /// </summary>
     public static async Task<ScoredCorpus> ScoreAsync(IReadOnlyList<Document> corpus, MiniatureFolders f, MiniatureOptions o, IChatClient? rubricJudge = null,
         IProgress<double>? progress = null, CancellationToken ct = default)
     {
-        if (rubricJudge is not null)
-        {
-            // the judge's own agreement with the truth needs its scores apart from the ensemble: the in-memory stage, then its file
-            var judged = await MiniatureStages.ScoreAsync(corpus, o, rubricJudge, progress, ct);
-            await Documents.WriteAsync(Documents.ShardPath(Fresh(f.Scored), "toy", "train", 0), judged.Documents, ct: ct);
-            return judged;
-        }
         // progress in documents: the classifier's training passes, then the corpus's files as the score stage finishes them
-        var work = (double)MiniatureStages.ScoringWork(o, rubricJudge: false);
+        var work = (double)MiniatureStages.ScoringWork(o, rubricJudge is not null);
         var trained = (long)o.ClassifierDocuments * o.ClassifierEpochs;
         var (classifier, report) = MiniatureStages.TrainClassifier(o, progress, work);
         using (classifier)
-            await DocumentScoring.ScoreAsync([f.Corpus], new ShardJobOptions(Fresh(f.Scored), InputRoot: f.Corpus), new ScoreCorpusOptions(classifier, null),
-                new SyncProgress<double>(files => progress?.Report((trained + files * corpus.Count) / work)), ct);
+            await DocumentScoring.ScoreAsync([f.Corpus], new ShardJobOptions(Fresh(f.Scored), InputRoot: f.Corpus), new ScoreCorpusOptions(classifier, rubricJudge),
+                new SyncProgress<double>(done => progress?.Report((trained + done * (work - trained)) / work)), ct);
         var scored = await ReadAllAsync(f.Scored, ct);
-        var confusion = ConfusionMatrix.From(corpus.Select(d => d.SafetyScore!.Value).ToList(), scored.Select(d => d.SafetyScore!.Value).ToList());
-        return new ScoredCorpus(scored, report, SafetyMetrics.Of(confusion), confusion);
+        var truth = corpus.Select(d => d.SafetyScore!.Value).ToList();
+        var confusion = ConfusionMatrix.From(truth, scored.Select(d => d.SafetyScore!.Value).ToList());
+        if (rubricJudge is null) return new ScoredCorpus(scored, report, SafetyMetrics.Of(confusion), confusion);
+        var parts = Directory.GetFiles(Path.Combine(f.Scored, ".llm"), "part-*.parquet", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
+        var answers = (await LlmScoringJob.ReadAllAsync(parts, ct)).ToDictionary(a => a.Id, StringComparer.Ordinal);
+        var rubric = scored.Select(d => answers.TryGetValue(d.Id, out var a) && a.SafetyScore is { } s ? s : d.SafetyScore!.Value).ToList();
+        return new ScoredCorpus(scored, report, SafetyMetrics.Of(confusion), confusion,
+            new RubricScoring(JudgeName(rubricJudge), SafetyMetrics.Of(ConfusionMatrix.From(truth, rubric)), answers.Values.Count(a => a.ParseFailed)));
     }
+
+    static string JudgeName(IChatClient judge) =>
+        judge.GetService(typeof(ChatClientMetadata)) is ChatClientMetadata m ? m.DefaultModelId ?? m.ProviderName ?? "LLM judge" : "LLM judge";
 
     /// <summary>Stage 3: the three synth stages, each reading the previous stage's files (morals from the refusal dialogues).</summary>
     public static async Task<SyntheticCounterparts> SynthesizeAsync(IReadOnlyList<Document> corpus, MiniatureFolders f, MiniatureOptions o, CancellationToken ct = default)
