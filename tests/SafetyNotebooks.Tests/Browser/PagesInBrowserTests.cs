@@ -9,7 +9,7 @@ namespace SafetyNotebooks.Tests.Browser;
 /// miniature's report.html, launch status's status.html and executed notebooks open without a console error, every
 /// chart container draws its SVG, and the key tables hold numbers. Screenshots go to artifacts/screenshots/.
 /// </summary>
-[Collection("notebooks")] // runs notebooks (the host changes the current directory while one runs)
+[Collection("notebooks")] // runs notebooks: one at a time, each starts a C# kernel
 public class PagesInBrowserTests
 {
     static readonly TimeSpan ChartDeadline = TimeSpan.FromSeconds(30);
