@@ -143,9 +143,14 @@ public static class NotebookRunner
             return new CellFailure(index, message);
         }
 
-        var result = await run;
+        return Record(cell, (await run).Events, index, executionCount, plotly, log);
+    }
+
+    // the cell's outputs from the kernel's events, in order; the failure when a command failed
+    static CellFailure? Record(InteractiveDocumentElement cell, IEnumerable<KernelEvent> events, int index, int executionCount, PlotlyOnce plotly, TextWriter? log)
+    {
         CellFailure? failure = null;
-        foreach (var ev in result.Events)
+        foreach (var ev in events)
         {
             switch (ev)
             {
