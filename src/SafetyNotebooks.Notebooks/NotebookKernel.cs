@@ -21,7 +21,12 @@ public static class NotebookKernel
         "using System; using System.IO; using System.Linq; using System.Text; using System.Threading.Tasks; " +
         "using System.Collections.Generic; using Microsoft.DotNet.Interactive;";
 
-    public static async Task<CompositeKernel> CreateAsync()
+    /// <summary>
+    /// A fresh kernel whose cells see <c>NotebookFolder</c>, the absolute folder of the notebook they belong to: a cell
+    /// resolves its relative paths against it (<c>Path.Combine(NotebookFolder, "data.csv")</c>), never against the
+    /// process's current directory, which the host shares with whatever else runs in the process and never changes.
+    /// </summary>
+    public static async Task<CompositeKernel> CreateAsync(string notebookFolder)
     {
         RegisterFormatters();
         var csharp = new CSharpKernel()
@@ -35,10 +40,19 @@ public static class NotebookKernel
         csharp.AddAssemblyReferences(ToolkitAssemblies());
         var kernel = new CompositeKernel { csharp };
         kernel.DefaultKernelName = csharp.Name;
-        var result = await kernel.SendAsync(new SubmitCode(Preamble, csharp.Name));
+        await SubmitSetupAsync(kernel, Preamble + " " + FolderDeclaration(notebookFolder));
+        return kernel;
+    }
+
+    /// <summary>The C# declaration of <c>NotebookFolder</c> (absolute, as a verbatim string literal).</summary>
+    public static string FolderDeclaration(string notebookFolder) =>
+        $"var NotebookFolder = @\"{Path.GetFullPath(notebookFolder).Replace("\"", "\"\"", StringComparison.Ordinal)}\";";
+
+    static async Task SubmitSetupAsync(Kernel kernel, string code)
+    {
+        var result = await kernel.SendAsync(new SubmitCode(code, "csharp"));
         if (result.Events.OfType<Microsoft.DotNet.Interactive.Events.CommandFailed>().FirstOrDefault() is { } failed)
             throw new InvalidOperationException($"the notebook kernel failed to start: {failed.Message}");
-        return kernel;
     }
 
     /// <summary>The toolkit's layer assemblies, bottom-up (docs/architecture.md); cells see every one.</summary>

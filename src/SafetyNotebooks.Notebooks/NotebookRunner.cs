@@ -72,48 +72,54 @@ public static class NotebookRunner
         }
     }
 
-    /// <summary>Runs one notebook in a fresh kernel. The current directory is the notebook's folder while it runs.</summary>
+    /// <summary>
+    /// Runs one notebook in a fresh kernel whose cells see the notebook's folder as <c>NotebookFolder</c>. The process's
+    /// current directory is never changed: other work in the process (tests in parallel, a server) keeps its own.
+    /// </summary>
     public static async Task<NotebookRunResult> RunAsync(LoadedNotebook notebook, NotebookRunOptions options, TextWriter? log = null, CancellationToken cancel = default)
     {
         var sw = Stopwatch.StartNew();
         var fullPath = Path.GetFullPath(notebook.Path);
-        var name = Path.GetFileNameWithoutExtension(fullPath);
+        using var kernel = await NotebookKernel.CreateAsync(Path.GetDirectoryName(fullPath)!);
+        var run = await RunCellsAsync(kernel, notebook.Document, options, log, cancel);
+        var (ipynb, html) = WriteOutputs(notebook.Document, Path.GetFileNameWithoutExtension(fullPath), run.Failures, options.OutputDirectory);
+        return new NotebookRunResult(fullPath, run.CellsRun, run.CodeCells, run.Failures, sw.Elapsed, ipynb, html);
+    }
+
+    sealed record CellRuns(int CellsRun, int CodeCells, IReadOnlyList<CellFailure> Failures);
+
+    // every code cell in order; after a failure the rest are counted but skipped, unless told to keep going
+    static async Task<CellRuns> RunCellsAsync(Kernel kernel, InteractiveDocument document, NotebookRunOptions options, TextWriter? log, CancellationToken cancel)
+    {
         var failures = new List<CellFailure>();
-        int cellsRun = 0, codeCells = 0;
-
-        var previousDir = Directory.GetCurrentDirectory();
-        using var kernel = await NotebookKernel.CreateAsync();
-        Directory.SetCurrentDirectory(Path.GetDirectoryName(fullPath)!);
-        try
+        int cellsRun = 0, codeCells = 0, index = 0;
+        var plotly = new PlotlyOnce();
+        foreach (var cell in document.Elements)
         {
-            var index = 0;
-            var plotly = new PlotlyOnce();
-            foreach (var cell in notebook.Document.Elements)
-            {
-                index++;
-                if (!IsCode(cell)) continue;
-                codeCells++;
-                if (failures.Count > 0 && !options.KeepGoing) continue;
-                cell.Outputs.Clear();
-                cellsRun++;
-                cell.ExecutionOrder = cellsRun;
-                var failure = await RunCellAsync(kernel, cell, index, cellsRun, plotly, options.CellTimeout, log, cancel);
-                if (failure is not null) failures.Add(failure);
-            }
+            index++;
+            if (!IsCode(cell)) continue;
+            codeCells++;
+            if (failures.Count > 0 && !options.KeepGoing) continue;
+            cell.Outputs.Clear();
+            cellsRun++;
+            cell.ExecutionOrder = cellsRun;
+            var failure = await RunCellAsync(kernel, cell, index, cellsRun, plotly, options.CellTimeout, log, cancel);
+            if (failure is not null) failures.Add(failure);
         }
-        finally
-        {
-            Directory.SetCurrentDirectory(previousDir);
-        }
+        return new CellRuns(cellsRun, codeCells, failures);
+    }
 
-        Directory.CreateDirectory(options.OutputDirectory);
-        var ipynb = Path.Combine(options.OutputDirectory, name + ".ipynb");
-        var html = Path.Combine(options.OutputDirectory, name + ".html");
+    // the executed notebook and its HTML rendering, each written atomically
+    static (string Ipynb, string Html) WriteOutputs(InteractiveDocument document, string name, IReadOnlyList<CellFailure> failures, string outputDirectory)
+    {
+        Directory.CreateDirectory(outputDirectory);
+        var ipynb = Path.Combine(outputDirectory, name + ".ipynb");
+        var html = Path.Combine(outputDirectory, name + ".html");
         var buffer = new MemoryStream();
-        Notebook.Write(notebook.Document, buffer, KernelInfos()); // closes the stream; ToArray still works
+        Notebook.Write(document, buffer, KernelInfos()); // closes the stream; ToArray still works
         AtomicFile.WriteAllBytes(ipynb, buffer.ToArray());
-        AtomicFile.WriteAllText(html, NotebookHtml.Render(notebook.Document, name, failures));
-        return new NotebookRunResult(fullPath, cellsRun, codeCells, failures, sw.Elapsed, ipynb, html);
+        AtomicFile.WriteAllText(html, NotebookHtml.Render(document, name, failures));
+        return (ipynb, html);
     }
 
     static bool IsCode(InteractiveDocumentElement cell) =>
@@ -137,9 +143,14 @@ public static class NotebookRunner
             return new CellFailure(index, message);
         }
 
-        var result = await run;
+        return Record(cell, (await run).Events, index, executionCount, plotly, log);
+    }
+
+    // the cell's outputs from the kernel's events, in order; the failure when a command failed
+    static CellFailure? Record(InteractiveDocumentElement cell, IEnumerable<KernelEvent> events, int index, int executionCount, PlotlyOnce plotly, TextWriter? log)
+    {
         CellFailure? failure = null;
-        foreach (var ev in result.Events)
+        foreach (var ev in events)
         {
             switch (ev)
             {

@@ -126,73 +126,100 @@ public static class ClassifierTraining
     static (SafetyClassifier Classifier, TrainingReport Report) TrainWith(
         IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> eval, TrainingOptions o, IProgress<EpochReport>? progress)
     {
+        Validate(train, eval, o);
+        var clock = Stopwatch.StartNew();
+        var device = Torch.Device(o.Device);
+        Torch.Seed(o.Seed);
+        var checkpoint = o.CheckpointDir is null ? null : Path.Combine(o.CheckpointDir, CheckpointName);
+        var state = ReadCheckpointState(checkpoint);
+        var classifier = state is not null ? SafetyClassifier.Load(checkpoint!, device.ToString(), o.MaxLength)
+            : o.InitFrom is not null ? SafetyClassifier.Load(o.InitFrom, device.ToString(), o.MaxLength)
+            : FromScratch(train, o, device);
+        var run = new Run(classifier, FirstChunks(train, classifier.Tokenizer, o.MaxLength), eval, o, device, checkpoint, state, state?.History ?? [], progress);
+
+        var firstEpoch = 0; // epochs count across stages: each one's shuffle differs
+        for (var s = 0; s < o.Stages.Count; firstEpoch += o.Stages[s].Epochs, s++)
+            RunStage(run, s, firstEpoch);
+        foreach (var p in classifier.Model.parameters()) p.requires_grad = true;
+        classifier.Model.eval();
+        var (final, finalConfusion) = Evaluate(classifier, eval, o.EvalBatchSize);
+        return (classifier, new TrainingReport(run.History, final, finalConfusion, state is not null, clock.Elapsed.TotalSeconds));
+    }
+
+    /// <summary>What every stage and epoch of one training run shares; <see cref="History"/> grows by one report per epoch.</summary>
+    sealed record Run(
+        SafetyClassifier Classifier, (int[] Ids, int Score)[] Examples, IReadOnlyList<LabeledText> Eval, TrainingOptions Options, Device Device,
+        string? Checkpoint, CheckpointState? State, List<EpochReport> History, IProgress<EpochReport>? Progress)
+    {
+        // epochs up to the checkpoint's were completed before this run resumed
+        public bool Done(int stage, int epoch) => State is not null && (stage < State.Stage || stage == State.Stage && epoch <= State.Epoch);
+    }
+
+    static void Validate(IReadOnlyList<LabeledText> train, IReadOnlyList<LabeledText> eval, TrainingOptions o)
+    {
         if (train.Count == 0) throw new BadInputException("no training examples", "training data");
         if (eval.Count == 0) throw new BadInputException("no held-out examples", "evaluation data");
         foreach (var x in train.Concat(eval))
             if (x.Score is < 0 or > 5) throw new BadInputException("labels must be safety scores 0..5", "training data", "score", x.Score.ToString());
         if (o.Stages.Count == 0) throw new BadInputException("no training stages", "training options", "stages");
-        var clock = Stopwatch.StartNew();
-        var device = Torch.Device(o.Device);
-        Torch.Seed(o.Seed);
+    }
 
-        var checkpoint = o.CheckpointDir is null ? null : Path.Combine(o.CheckpointDir, CheckpointName);
-        var state = checkpoint is not null && File.Exists(Path.Combine(checkpoint, "state.json"))
+    static CheckpointState? ReadCheckpointState(string? checkpoint) =>
+        checkpoint is not null && File.Exists(Path.Combine(checkpoint, "state.json"))
             ? JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(checkpoint, "state.json")))
             : null;
-        var resumed = state is not null;
 
-        var classifier = state is not null ? SafetyClassifier.Load(checkpoint!, device.ToString(), o.MaxLength)
-            : o.InitFrom is not null ? SafetyClassifier.Load(o.InitFrom, device.ToString(), o.MaxLength)
-            : FromScratch(train, o, device);
-        var model = classifier.Model;
-        var tok = classifier.Tokenizer;
-        var examples = train.Select(x => (Ids: Chunking.Split(tok.Encode(x.Text), o.MaxLength, tok.ClsId, tok.SepId).First(), x.Score)).ToArray();
-        var history = state?.History ?? [];
+    // training inputs are the first chunk of each text
+    static (int[] Ids, int Score)[] FirstChunks(IReadOnlyList<LabeledText> train, WordPieceTokenizer tok, int maxLength) =>
+        train.Select(x => (Ids: Chunking.Split(tok.Encode(x.Text), maxLength, tok.ClsId, tok.SepId).First(), x.Score)).ToArray();
 
-        var globalEpoch = 0;
-        for (var s = 0; s < o.Stages.Count; s++)
+    // one stage: the trainable parameters (the head alone for LP), its AdamW (restored when resuming inside it), its epochs
+    static void RunStage(Run run, int s, int firstEpoch)
+    {
+        var stage = run.Options.Stages[s];
+        var model = run.Classifier.Model;
+        var head = model.HeadParameters().ToHashSet();
+        foreach (var p in model.parameters()) p.requires_grad = !stage.HeadOnly || head.Contains(p);
+        // the toolkit's one AdamW (Training/AdamW.cs, PyTorch's update), over the stage's parameters
+        using var optimizer = new Training.AdamW(model.named_parameters().Where(p => !stage.HeadOnly || head.Contains(p.parameter)).Select(p => (p.name, (Tensor)p.parameter)));
+        var optimizerFile = run.Checkpoint is null ? null : Path.Combine(run.Checkpoint, OptimizerFile);
+        if (run.State is { } state && state.Stage == s && state.Epoch < stage.Epochs && File.Exists(optimizerFile))
+            RestoreOptimizer(optimizer, optimizerFile, state.OptimizerStep);
+
+        for (var e = 1; e <= stage.Epochs; e++)
         {
-            var stage = o.Stages[s];
-            var head = model.HeadParameters().ToHashSet();
-            foreach (var p in model.parameters()) p.requires_grad = !stage.HeadOnly || head.Contains(p);
-            // the toolkit's one AdamW (Training/AdamW.cs, PyTorch's update), over the stage's parameters
-            using var optimizer = new Training.AdamW(model.named_parameters().Where(p => !stage.HeadOnly || head.Contains(p.parameter)).Select(p => (p.name, (Tensor)p.parameter)));
-            var optimizerFile = checkpoint is null ? null : Path.Combine(checkpoint, OptimizerFile);
-            if (state is not null && state.Stage == s && state.Epoch < stage.Epochs && File.Exists(optimizerFile))
-                RestoreOptimizer(optimizer, optimizerFile, state.OptimizerStep);
-
-            for (var e = 1; e <= stage.Epochs; e++, globalEpoch++)
-            {
-                if (state is not null && (s < state.Stage || s == state.Stage && e <= state.Epoch)) continue;
-                var epochClock = Stopwatch.StartNew();
-                model.train();
-                var order = Shuffle(examples.Length, o.Seed, globalEpoch);
-                double lossSum = 0;
-                var batches = 0;
-                foreach (var idx in order.Chunk(stage.BatchSize))
-                {
-                    using var scope = NewDisposeScope();
-                    var batch = Chunking.Batches(idx.Select(i => new Chunk(i, examples[i].Ids)), idx.Length, tok.PadId).Single();
-                    var labels = tensor(batch.Documents.Select(i => (long)examples[i].Score).ToArray(), device: device);
-                    model.zero_grad();
-                    var logits = model.Forward(tensor(batch.InputIds, device: device), tensor(batch.AttentionMask, device: device)).Logits;
-                    var loss = WeightedLoss(logits.to(ScalarType.Float32), labels, o.Lambda);
-                    loss.backward();
-                    optimizer.Update(stage.LearningRate, Beta1, Beta2, Epsilon, stage.WeightDecay);
-                    lossSum += loss.item<float>();
-                    batches++;
-                }
-                var (metrics, confusion) = Evaluate(classifier, eval, o.EvalBatchSize);
-                var report = new EpochReport(stage.Name, e, lossSum / Math.Max(1, batches), metrics, confusion.ToRows(), epochClock.Elapsed.TotalSeconds);
-                history.Add(report);
-                progress?.Report(report);
-                if (checkpoint is not null) WriteCheckpoint(checkpoint, classifier, optimizer, new CheckpointState(s, e, history, optimizer.Step));
-            }
+            if (run.Done(s, e)) continue;
+            var epochClock = Stopwatch.StartNew();
+            var loss = TrainEpoch(run, stage, optimizer, firstEpoch + e - 1);
+            var (metrics, confusion) = Evaluate(run.Classifier, run.Eval, run.Options.EvalBatchSize);
+            var report = new EpochReport(stage.Name, e, loss, metrics, confusion.ToRows(), epochClock.Elapsed.TotalSeconds);
+            run.History.Add(report);
+            run.Progress?.Report(report);
+            if (run.Checkpoint is not null) WriteCheckpoint(run.Checkpoint, run.Classifier, optimizer, new CheckpointState(s, e, run.History, optimizer.Step));
         }
-        foreach (var p in model.parameters()) p.requires_grad = true;
-        model.eval();
-        var (final, finalConfusion) = Evaluate(classifier, eval, o.EvalBatchSize);
-        return (classifier, new TrainingReport(history, final, finalConfusion, resumed, clock.Elapsed.TotalSeconds));
+    }
+
+    // one pass over the seeded shuffle of the examples; the mean batch loss
+    static double TrainEpoch(Run run, TrainingStage stage, Training.AdamW optimizer, int globalEpoch)
+    {
+        var (model, tok, device) = (run.Classifier.Model, run.Classifier.Tokenizer, run.Device);
+        model.train();
+        double lossSum = 0;
+        var batches = 0;
+        foreach (var idx in Shuffle(run.Examples.Length, run.Options.Seed, globalEpoch).Chunk(stage.BatchSize))
+        {
+            using var scope = NewDisposeScope();
+            var batch = Chunking.Batches(idx.Select(i => new Chunk(i, run.Examples[i].Ids)), idx.Length, tok.PadId).Single();
+            var labels = tensor(batch.Documents.Select(i => (long)run.Examples[i].Score).ToArray(), device: device);
+            model.zero_grad();
+            var logits = model.Forward(tensor(batch.InputIds, device: device), tensor(batch.AttentionMask, device: device)).Logits;
+            var loss = WeightedLoss(logits.to(ScalarType.Float32), labels, run.Options.Lambda);
+            loss.backward();
+            optimizer.Update(stage.LearningRate, Beta1, Beta2, Epsilon, stage.WeightDecay);
+            lossSum += loss.item<float>();
+            batches++;
+        }
+        return lossSum / Math.Max(1, batches);
     }
 
     /// <summary>Held-out metrics of <paramref name="classifier"/> on <paramref name="eval"/>.</summary>

@@ -22,20 +22,20 @@ namespace SafetyNotebooks.Scoring;
 /// device: cpu
 /// </code>
 /// </summary>
-public sealed class TrainingConfig
+public sealed record TrainingConfig
 {
-    public string Train { get; set; } = "";
-    public string? Eval { get; set; }
-    public double EvalFraction { get; set; } = 0.1;
-    public string Output { get; set; } = "";
-    public string? Checkpoints { get; set; }
-    public string Recipe { get; set; } = "lp-ft";
-    public string? InitFrom { get; set; }
-    public double Lambda { get; set; } = 100;
-    public long Seed { get; set; }
-    public int MaxLength { get; set; } = 512;
-    public int Epochs { get; set; } = 5;
-    public string? Device { get; set; }
+    public string Train { get; init; } = "";
+    public string? Eval { get; init; }
+    public double EvalFraction { get; init; } = 0.1;
+    public string Output { get; init; } = "";
+    public string? Checkpoints { get; init; }
+    public string Recipe { get; init; } = "lp-ft";
+    public string? InitFrom { get; init; }
+    public double Lambda { get; init; } = 100;
+    public long Seed { get; init; }
+    public int MaxLength { get; init; } = 512;
+    public int Epochs { get; init; } = 5;
+    public string? Device { get; init; }
 
     public static TrainingConfig Load(string path)
     {
@@ -58,12 +58,11 @@ public sealed class TrainingConfig
         _ = TrainingOptions.Recipe(c.Recipe);
         if (c.Recipe != "toy" && c.InitFrom is null)
             throw new BadInputException($"recipe {c.Recipe} fine-tunes a pretrained classifier: set init_from", path, "init_from");
-        c.Train = Resolve(c.Train);
-        c.Output = Resolve(c.Output);
-        if (c.Eval is not null) c.Eval = Resolve(c.Eval);
-        if (c.Checkpoints is not null) c.Checkpoints = Resolve(c.Checkpoints);
-        if (c.InitFrom is not null) c.InitFrom = Resolve(c.InitFrom);
-        return c;
+        return c with
+        {
+            Train = Resolve(c.Train), Output = Resolve(c.Output), Eval = c.Eval is null ? null : Resolve(c.Eval),
+            Checkpoints = c.Checkpoints is null ? null : Resolve(c.Checkpoints), InitFrom = c.InitFrom is null ? null : Resolve(c.InitFrom),
+        };
     }
 
     // the toy recipe trains a tiny encoder, which runs fastest (and machine-independently) on one torch thread, as ToyClassifier does

@@ -116,47 +116,9 @@ public static class OpenAiServer
             var aborted = ctx.RequestAborted;
             try
             {
-                if (ctx.Request.ContentLength > maxBody)
-                    throw new ProtocolError(413, $"request body over {maxBody} bytes", code: "request_too_large");
-                if (ctx.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-                    throw new ProtocolError(415, "expected Content-Type: application/json");
-                var body = await RequestBody.ReadAsync(ctx, maxBody, bodyTimeout);
-                JsonDocument doc;
-                try { doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 }); }
-                catch (JsonException e) { throw new ProtocolError(400, $"malformed JSON: {e.Message}", code: "invalid_json"); }
-                ParsedRequest request;
-                using (doc) request = chat ? OpenAiProtocol.ParseChat(doc.RootElement, limits) : OpenAiProtocol.ParseCompletion(doc.RootElement, limits);
-                if (request.Model is { } m && m != backend.ModelId)
-                    throw new ProtocolError(404, $"the model '{m}' does not exist; this server serves '{backend.ModelId}'", "model", code: "model_not_found");
-
-                if (!await gate.WaitAsync(queueTimeout, aborted))
-                    throw new ProtocolError(503, "the server is busy; retry later", type: "server_error", code: "overloaded");
-                GenerationReply reply;
-                try
-                {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-                    timeout.CancelAfter(generationTimeout);
-                    try { reply = await backend.GenerateAsync(request.Generation, timeout.Token); }
-                    catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
-                    {
-                        throw new ProtocolError(504, $"generation took longer than {generationTimeout.TotalSeconds:0} s", type: "server_error", code: "timeout");
-                    }
-                    catch (BadInputException e) { throw new ProtocolError(400, e.Message); }
-                }
-                finally { gate.Release(); }
-
-                var id = (chat ? "chatcmpl-" : "cmpl-") + Interlocked.Increment(ref _next).ToString("x8");
-                var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-                if (request.Stream)
-                {
-                    ctx.Response.StatusCode = 200;
-                    ctx.Response.ContentType = "text/event-stream";
-                    var chunks = chat ? OpenAiProtocol.ChatChunks(id, created, backend.ModelId, reply) : OpenAiProtocol.CompletionChunks(id, created, backend.ModelId, reply);
-                    foreach (var chunk in chunks) await ctx.Response.WriteAsync($"data: {chunk.ToJsonString()}\n\n", aborted);
-                    await ctx.Response.WriteAsync("data: [DONE]\n\n", aborted);
-                    return;
-                }
-                await WriteJson(ctx, 200, chat ? OpenAiProtocol.ChatResponse(id, created, backend.ModelId, reply) : OpenAiProtocol.CompletionResponse(id, created, backend.ModelId, reply));
+                var request = await ParseAsync(ctx, chat);
+                var reply = await GenerateAsync(request, aborted);
+                await RespondAsync(ctx, chat, request, reply, aborted);
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
@@ -170,6 +132,60 @@ public static class OpenAiServer
             {
                 await WriteJson(ctx, 500, OpenAiProtocol.Error($"{e.GetType().Name}: {e.Message}", "server_error"));
             }
+        }
+
+        // size, content type, JSON and the OpenAI fields, checked before the request waits for a generation slot
+        async Task<ParsedRequest> ParseAsync(HttpContext ctx, bool chat)
+        {
+            if (ctx.Request.ContentLength > maxBody)
+                throw new ProtocolError(413, $"request body over {maxBody} bytes", code: "request_too_large");
+            if (ctx.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+                throw new ProtocolError(415, "expected Content-Type: application/json");
+            var body = await RequestBody.ReadAsync(ctx, maxBody, bodyTimeout);
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 }); }
+            catch (JsonException e) { throw new ProtocolError(400, $"malformed JSON: {e.Message}", code: "invalid_json"); }
+            ParsedRequest request;
+            using (doc) request = chat ? OpenAiProtocol.ParseChat(doc.RootElement, limits) : OpenAiProtocol.ParseCompletion(doc.RootElement, limits);
+            if (request.Model is { } m && m != backend.ModelId)
+                throw new ProtocolError(404, $"the model '{m}' does not exist; this server serves '{backend.ModelId}'", "model", code: "model_not_found");
+            return request;
+        }
+
+        // one generation slot, waited for at most queueTimeout; the generation itself at most generationTimeout
+        async Task<GenerationReply> GenerateAsync(ParsedRequest request, CancellationToken aborted)
+        {
+            if (!await gate.WaitAsync(queueTimeout, aborted))
+                throw new ProtocolError(503, "the server is busy; retry later", type: "server_error", code: "overloaded");
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                timeout.CancelAfter(generationTimeout);
+                try { return await backend.GenerateAsync(request.Generation, timeout.Token); }
+                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                {
+                    throw new ProtocolError(504, $"generation took longer than {generationTimeout.TotalSeconds:0} s", type: "server_error", code: "timeout");
+                }
+                catch (BadInputException e) { throw new ProtocolError(400, e.Message); }
+            }
+            finally { gate.Release(); }
+        }
+
+        // one JSON response, or server-sent events when the request asked to stream
+        async Task RespondAsync(HttpContext ctx, bool chat, ParsedRequest request, GenerationReply reply, CancellationToken aborted)
+        {
+            var id = (chat ? "chatcmpl-" : "cmpl-") + Interlocked.Increment(ref _next).ToString("x8");
+            var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            if (!request.Stream)
+            {
+                await WriteJson(ctx, 200, chat ? OpenAiProtocol.ChatResponse(id, created, backend.ModelId, reply) : OpenAiProtocol.CompletionResponse(id, created, backend.ModelId, reply));
+                return;
+            }
+            ctx.Response.StatusCode = 200;
+            ctx.Response.ContentType = "text/event-stream";
+            var chunks = chat ? OpenAiProtocol.ChatChunks(id, created, backend.ModelId, reply) : OpenAiProtocol.CompletionChunks(id, created, backend.ModelId, reply);
+            foreach (var chunk in chunks) await ctx.Response.WriteAsync($"data: {chunk.ToJsonString()}\n\n", aborted);
+            await ctx.Response.WriteAsync("data: [DONE]\n\n", aborted);
         }
 
         public static Task WriteJson(HttpContext ctx, int status, JsonObject body) => OpenAiServerJson.WriteAsync(ctx, status, body);

@@ -70,73 +70,123 @@ public static class SynthesisPipeline
     {
         if (job.Concurrency < 1) throw new BadInputException("must be at least 1", "--concurrency", value: job.Concurrency.ToString());
         var sources = items.ToList();
-        var (min, max) = SynthesisTasks.Scores(job.Task);
-        foreach (var s in sources)
-            if (s.Score < min || s.Score > max)
-                throw new BadInputException($"{job.Task} takes score {min}–{max} texts", s.Id, "safety_score", s.Score.ToString());
-        var duplicate = sources.GroupBy(s => s.Id).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new BadInputException("duplicate id in the input", duplicate.Key, "id");
-
+        Validate(job.Task, sources);
         Directory.CreateDirectory(job.OutputDir);
         var journalPath = Path.Combine(job.OutputDir, JournalFile);
         var done = ReadJournal(journalPath);
         var resumed = sources.Count(s => done.ContainsKey(s.Id));
-        using var cache = ResponseCache.Open(Path.Combine(job.OutputDir, CacheFile));
-        using var journal = new StreamWriter(new FileStream(journalPath, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
-        var gate = new SemaphoreSlim(1, 1);
-        var outcomes = new ConcurrentDictionary<string, SynthesisOutcome>(done);
-        var failures = new ConcurrentBag<SynthesisFailure>();
-        int requests = 0, hits = 0, finished = resumed;
-        var settings = job.Settings ?? new GenerationSettings();
-        var retry = job.Retry ?? new RetryPolicy();
-
+        using var run = new Run(client, job, journalPath, done, new FinishedShare(progress, resumed, sources.Count));
         var todo = sources.Where(s => !done.ContainsKey(s.Id));
-        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = job.Concurrency, CancellationToken = ct }, async (item, token) =>
+        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = job.Concurrency, CancellationToken = ct }, run.SynthesizeAsync);
+
+        var ordered = sources.Where(s => run.Outcomes.ContainsKey(s.Id)).Select(s => run.Outcomes[s.Id]).ToList();
+        var failed = run.Failures.OrderBy(f => sources.FindIndex(s => s.Id == f.Id)).ToList();
+        return new SynthesisResult(ordered, failed, resumed, run.Requests, run.Hits);
+    }
+
+    static void Validate(SynthesisTask task, IReadOnlyList<SynthesisItem> sources)
+    {
+        var (min, max) = SynthesisTasks.Scores(task);
+        foreach (var s in sources)
+            if (s.Score < min || s.Score > max)
+                throw new BadInputException($"{task} takes score {min}–{max} texts", s.Id, "safety_score", s.Score.ToString());
+        var duplicate = sources.GroupBy(s => s.Id).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new BadInputException("duplicate id in the input", duplicate.Key, "id");
+    }
+
+    /// <summary>The share of sources finished (journaled or failed), resumed ones included.</summary>
+    sealed class FinishedShare(IProgress<double>? report, int resumed, int total)
+    {
+        int _finished = resumed;
+        public void OneMore() => report?.Report(Interlocked.Increment(ref _finished) / (double)total);
+    }
+
+    /// <summary>One run's shared state: the response cache, the journal (one writer at a time), outcomes, failures, counts.</summary>
+    sealed class Run : IDisposable
+    {
+        readonly IChatClient _client;
+        readonly SynthesisJob _job;
+        readonly GenerationSettings _settings;
+        readonly RetryPolicy _retry;
+        readonly ResponseCache _cache;
+        readonly StreamWriter _journal;
+        readonly SemaphoreSlim _gate = new(1, 1);
+        readonly FinishedShare _progress;
+        int _requests, _hits;
+
+        public Run(IChatClient client, SynthesisJob job, string journalPath, Dictionary<string, SynthesisOutcome> done, FinishedShare progress)
         {
-            var prompt = PromptFor(job.Task, item, job.Seed);
-            var key = CacheKey.For(prompt, job.Model, settings);
-            string? text = null;
+            (_client, _job, _progress) = (client, job, progress);
+            _settings = job.Settings ?? new GenerationSettings();
+            _retry = job.Retry ?? new RetryPolicy();
+            _cache = ResponseCache.Open(Path.Combine(job.OutputDir, CacheFile));
+            try { _journal = new StreamWriter(new FileStream(journalPath, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false)); }
+            catch { _cache.Dispose(); throw; }
+            Outcomes = new ConcurrentDictionary<string, SynthesisOutcome>(done);
+        }
+
+        public ConcurrentDictionary<string, SynthesisOutcome> Outcomes { get; }
+        public ConcurrentBag<SynthesisFailure> Failures { get; } = [];
+        public int Requests => _requests;
+        public int Hits => _hits;
+
+        // one source: the cached answer or the model's (with retries), checked and journaled; or a failure after the last attempt
+        public async ValueTask SynthesizeAsync(SynthesisItem item, CancellationToken token)
+        {
+            var prompt = PromptFor(_job.Task, item, _job.Seed);
+            var key = CacheKey.For(prompt, _job.Model, _settings);
             var attempts = 0;
-            var fromCache = cache.TryGet(key, out var cached);
-            if (fromCache) { text = cached; Interlocked.Increment(ref hits); }
+            var fromCache = _cache.TryGet(key, out var text);
+            if (fromCache) Interlocked.Increment(ref _hits);
             else
             {
-                var tried = await Retry.TryAsync(async t =>
+                var tried = await AskAsync(prompt, token);
+                attempts = tried.Attempts;
+                if (tried.Value is null)
                 {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(t);
-                    timeout.CancelAfter(retry.PerRequest);
-                    Interlocked.Increment(ref requests);
-                    var options = new ChatOptions { ModelId = job.Model, Temperature = settings.Temperature, MaxOutputTokens = settings.MaxOutputTokens, Seed = settings.Seed };
-                    try { return (await client.GetResponseAsync(prompt.Messages, options, timeout.Token)).Text ?? ""; }
-                    catch (OperationCanceledException) when (!t.IsCancellationRequested) { throw new TimeoutException($"no answer within {retry.PerRequest.TotalSeconds:0.#} s"); }
-                }, retry.MaxAttempts, retry.Backoff, e => e is not OperationCanceledException && e is not BadInputException, token);
-                (text, attempts) = (tried.Value, tried.Attempts);
-                if (text is null)
-                {
-                    var last = tried.Failure;
-                    failures.Add(new SynthesisFailure(item.Id, $"{last?.GetType().Name}: {last?.Message}", attempts));
-                    progress?.Report(Interlocked.Increment(ref finished) / (double)sources.Count);
+                    Failures.Add(new SynthesisFailure(item.Id, $"{tried.Failure?.GetType().Name}: {tried.Failure?.Message}", attempts));
+                    _progress.OneMore();
                     return;
                 }
-                cache.Add(key, text);
+                text = tried.Value;
+                _cache.Add(key, text);
             }
-            var verdict = QualityChecks.Check(job.Task, item.Text, text, job.Quality);
-            var outcome = new SynthesisOutcome(item.Id, item.Score, SynthesisTasks.ConfigName(job.Task, item.Score), prompt.Style, text.Trim(),
-                verdict.Accepted, verdict.Reason, attempts, fromCache);
-            outcomes[item.Id] = outcome;
-            await gate.WaitAsync(CancellationToken.None);
+            var verdict = QualityChecks.Check(_job.Task, item.Text, text, _job.Quality);
+            await JournalAsync(new SynthesisOutcome(item.Id, item.Score, SynthesisTasks.ConfigName(_job.Task, item.Score), prompt.Style, text.Trim(),
+                verdict.Accepted, verdict.Reason, attempts, fromCache));
+            _progress.OneMore();
+        }
+
+        // each attempt has its own timeout; cancellation and bad input are not retried
+        Task<Attempted<string>> AskAsync(SynthesisPrompt prompt, CancellationToken token) =>
+            Retry.TryAsync(async t =>
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(t);
+                timeout.CancelAfter(_retry.PerRequest);
+                Interlocked.Increment(ref _requests);
+                var options = new ChatOptions { ModelId = _job.Model, Temperature = _settings.Temperature, MaxOutputTokens = _settings.MaxOutputTokens, Seed = _settings.Seed };
+                try { return (await _client.GetResponseAsync(prompt.Messages, options, timeout.Token)).Text ?? ""; }
+                catch (OperationCanceledException) when (!t.IsCancellationRequested) { throw new TimeoutException($"no answer within {_retry.PerRequest.TotalSeconds:0.#} s"); }
+            }, _retry.MaxAttempts, _retry.Backoff, e => e is not OperationCanceledException && e is not BadInputException, token);
+
+        async Task JournalAsync(SynthesisOutcome outcome)
+        {
+            Outcomes[outcome.Id] = outcome;
+            await _gate.WaitAsync(CancellationToken.None);
             try
             {
-                await journal.WriteLineAsync(JsonSerializer.Serialize(outcome, JournalJson));
-                await journal.FlushAsync(CancellationToken.None);
+                await _journal.WriteLineAsync(JsonSerializer.Serialize(outcome, JournalJson));
+                await _journal.FlushAsync(CancellationToken.None);
             }
-            finally { gate.Release(); }
-            progress?.Report(Interlocked.Increment(ref finished) / (double)sources.Count);
-        });
+            finally { _gate.Release(); }
+        }
 
-        var ordered = sources.Where(s => outcomes.ContainsKey(s.Id)).Select(s => outcomes[s.Id]).ToList();
-        var failed = failures.OrderBy(f => sources.FindIndex(s => s.Id == f.Id)).ToList();
-        return new SynthesisResult(ordered, failed, resumed, requests, hits);
+        public void Dispose()
+        {
+            _journal.Dispose();
+            _cache.Dispose();
+            _gate.Dispose();
+        }
     }
 
     /// <summary>Outcomes already journaled in <paramref name="path"/>; a torn last line is ignored.</summary>

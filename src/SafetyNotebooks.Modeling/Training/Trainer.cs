@@ -30,19 +30,46 @@ public static class Trainer
     public static TrainResult Train(LlamaForCausalLM model, TrainConfig config, ITokenSource data, TrainRun? run = null)
     {
         run ??= new TrainRun();
+        Validate(model, config, data);
+        // bfloat16 activations over the float32 master weights, passed per forward: the caller's model is not reconfigured
+        var compute = config.Bf16 && model.Device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
+        model.train();
+        var parameters = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
+        using var optimizer = new AdamW(parameters);
+        var batches = new Batches(data, config, new BlockOrder(data.BlockCount, config.Seed, run.Shuffle), model.Device);
+        var (startStep, log) = Start(run, model, optimizer);
+        var flopsPerToken = model.Config.TrainFlopsPerToken(config.SequenceLength);
+
+        for (var step = startStep; step < config.Steps; step++)
+        {
+            run.Cancellation.ThrowIfCancellationRequested();
+            var sw = Stopwatch.StartNew();
+            var lr = LearningRates.At(config, step);
+            var loss = AccumulateGradients(model, compute, batches, step);
+            var gradNorm = ClipGradients(parameters.Select(p => p.Item2), config.ClipNorm);
+            optimizer.Update(lr, config.Beta1, config.Beta2, config.Eps, config.WeightDecay);
+            if (model.Device.type == DeviceType.CUDA) cuda.synchronize();
+            var entry = LogEntry(config, step, loss, lr, gradNorm, sw.Elapsed.TotalSeconds, flopsPerToken);
+            log.Add(entry);
+            if (run.OutputDir is not null) Persist(run.OutputDir, entry, model, optimizer, config);
+            run.OnStep?.Invoke(entry);
+        }
+        model.eval();
+        return new TrainResult(log, startStep, run.OutputDir is null ? null : Path.Combine(run.OutputDir, CheckpointFolder));
+    }
+
+    static void Validate(LlamaForCausalLM model, TrainConfig config, ITokenSource data)
+    {
         config.Validate();
         if (data.BlockSize != config.SequenceLength + 1)
             throw new BadInputException($"data blocks hold {data.BlockSize} tokens but seq_len + 1 = {config.SequenceLength + 1}", "data", "seq_len");
         if (model.ParameterDType != ScalarType.Float32)
             throw new ArgumentException("training keeps float32 master weights; load or create the model in float32", nameof(model));
-        var device = model.Device;
-        // bfloat16 activations over the float32 master weights, passed per forward: the caller's model is not reconfigured
-        var compute = config.Bf16 && device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
-        model.train();
+    }
 
-        var parameters = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
-        using var optimizer = new AdamW(parameters);
-        var order = new BlockOrder(data.BlockCount, config.Seed, run.Shuffle);
+    // the step to start from and the log so far: 0 and empty, or the last checkpoint's step and the log up to it
+    static (int StartStep, List<TrainLogEntry> Log) Start(TrainRun run, LlamaForCausalLM model, AdamW optimizer)
+    {
         var log = new List<TrainLogEntry>();
         var startStep = 0;
         if (run.OutputDir is not null) TrainCheckpoint.RemoveLeftovers(run.OutputDir);
@@ -53,44 +80,51 @@ public static class Trainer
             log.AddRange(ReadLog(run.OutputDir).Where(e => e.Step <= startStep));
         }
         if (run.OutputDir is not null) RewriteLog(run.OutputDir, log);
-        var flopsPerToken = model.Config.TrainFlopsPerToken(config.SequenceLength);
+        return (startStep, log);
+    }
 
-        for (var step = startStep; step < config.Steps; step++)
+    /// <summary>The micro-batches of a run: a pure function of the step and micro-batch index (through the seeded block order).</summary>
+    sealed record Batches(ITokenSource Data, TrainConfig Config, BlockOrder Order, Device Device)
+    {
+        public Tensor At(int step, int micro)
         {
-            run.Cancellation.ThrowIfCancellationRequested();
-            var sw = Stopwatch.StartNew();
-            var lr = LearningRates.At(config, step);
-            model.zero_grad();
-            double lossSum = 0;
-            for (var micro = 0; micro < config.GradAccumulation; micro++)
-            {
-                using var scope = NewDisposeScope();
-                var first = ((long)step * config.GradAccumulation + micro) * config.BatchSize;
-                var rows = Enumerable.Range(0, config.BatchSize).SelectMany(b => data.Block(order.BlockAt(first + b))).ToArray();
-                var batch = tensor(rows, dtype: ScalarType.Int64).view(config.BatchSize, data.BlockSize).to(device);
-                var loss = NextTokenLoss(batch, x => model.Forward(x, compute));
-                (loss / config.GradAccumulation).backward();
-                lossSum += loss.item<float>();
-            }
-            var gradNorm = ClipGradients(parameters.Select(p => p.Item2), config.ClipNorm);
-            optimizer.Update(lr, config.Beta1, config.Beta2, config.Eps, config.WeightDecay);
-            if (device.type == DeviceType.CUDA) cuda.synchronize();
-            var seconds = sw.Elapsed.TotalSeconds;
-            var tokensPerSecond = config.TokensPerStep / Math.Max(seconds, 1e-9);
-            var entry = new TrainLogEntry(step + 1, lossSum / config.GradAccumulation, lr, gradNorm, tokensPerSecond,
-                config.PeakFlops is { } peak ? flopsPerToken * tokensPerSecond / peak : null, (long)(step + 1) * config.TokensPerStep);
-            log.Add(entry);
-            if (run.OutputDir is not null)
-            {
-                AppendLog(run.OutputDir, entry);
-                var last = step + 1 == config.Steps;
-                if ((config.CheckpointEvery > 0 && (step + 1) % config.CheckpointEvery == 0) || last)
-                    TrainCheckpoint.Save(run.OutputDir, model, optimizer, step + 1, config);
-            }
-            run.OnStep?.Invoke(entry);
+            var first = ((long)step * Config.GradAccumulation + micro) * Config.BatchSize;
+            var rows = Enumerable.Range(0, Config.BatchSize).SelectMany(b => Data.Block(Order.BlockAt(first + b))).ToArray();
+            return tensor(rows, dtype: ScalarType.Int64).view(Config.BatchSize, Data.BlockSize).to(Device);
         }
-        model.eval();
-        return new TrainResult(log, startStep, run.OutputDir is null ? null : Path.Combine(run.OutputDir, CheckpointFolder));
+    }
+
+    // zeroes the gradients and accumulates one step's micro-batches into them; the mean loss over the micro-batches
+    static double AccumulateGradients(LlamaForCausalLM model, ScalarType compute, Batches batches, int step)
+    {
+        var micros = batches.Config.GradAccumulation;
+        model.zero_grad();
+        double lossSum = 0;
+        for (var micro = 0; micro < micros; micro++)
+        {
+            using var scope = NewDisposeScope();
+            var loss = NextTokenLoss(batches.At(step, micro), x => model.Forward(x, compute));
+            (loss / micros).backward();
+            lossSum += loss.item<float>();
+        }
+        return lossSum / micros;
+    }
+
+    // throughput, and MFU when the device's peak FLOP/s is known
+    static TrainLogEntry LogEntry(TrainConfig config, int step, double loss, double lr, double gradNorm, double seconds, double flopsPerToken)
+    {
+        var tokensPerSecond = config.TokensPerStep / Math.Max(seconds, 1e-9);
+        return new TrainLogEntry(step + 1, loss, lr, gradNorm, tokensPerSecond,
+            config.PeakFlops is { } peak ? flopsPerToken * tokensPerSecond / peak : null, (long)(step + 1) * config.TokensPerStep);
+    }
+
+    // the log line of every step; a checkpoint every CheckpointEvery steps and after the last
+    static void Persist(string outputDir, TrainLogEntry entry, LlamaForCausalLM model, AdamW optimizer, TrainConfig config)
+    {
+        AppendLog(outputDir, entry);
+        var last = entry.Step == config.Steps;
+        if ((config.CheckpointEvery > 0 && entry.Step % config.CheckpointEvery == 0) || last)
+            TrainCheckpoint.Save(outputDir, model, optimizer, entry.Step, config);
     }
 
     /// <summary>Mean next-token cross-entropy of blocks [B, T+1] (float32 logits).</summary>

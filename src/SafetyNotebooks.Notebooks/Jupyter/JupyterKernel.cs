@@ -70,7 +70,8 @@ public sealed class JupyterKernel : IDisposable
             socket.Bind(_connection.Address(port));
         }
         _poller.RunAsync("jupyter-sockets");
-        _engine = await NotebookKernel.CreateAsync();
+        // Jupyter starts a kernel process in its notebook's folder: read it once, for the cells' NotebookFolder
+        _engine = await NotebookKernel.CreateAsync(Directory.GetCurrentDirectory());
         _engine.KernelEvents.Subscribe(new EventObserver(this));
         // The engine runs every cell on its scheduler's own thread; remember it so an interrupt can wake it.
         var probe = await _engine.SendAsync(new SubmitCode("System.Threading.Thread.CurrentThread", "csharp"));

@@ -59,6 +59,25 @@ public static partial class Experiments
         if (o.Prompts < 1) throw new BadInputException("must be at least 1", "prompts", value: o.Prompts.ToString());
         var toy = new ToyOptions(o.Seed);
         var tokenizer = new ByteTokenizer();
+        var models = FitSettings(o, toy, tokenizer);
+        var prompts = ToyWorld.JbPrompts(o.Prompts, o.Seed)
+            .Select((jb, i) => new AttackPrompt($"toy-jb-{i:D3}", jb.CompletionBehavior, jb.OriginalBehavior, jb.SourceDataset)).ToList();
+        var attacks = AttackSettings(models, prompts, tokenizer, o);
+        AsrOutcome[] Outcomes(string setting) => attacks.First(a => a.Setting == setting && a.Judge == ToyJudgeName).Judged
+            .Select(j => new AsrOutcome(j.Id, j.Source, j.Judgement.Harmful)).ToArray();
+        var comparison = PairedComparison.Compare(RawSetting, Outcomes(RawSetting), SafetyDataSetting, Outcomes(SafetyDataSetting), o.Seed, o.Resamples);
+        var benchmarks = Benchmarks(models, toy, tokenizer, o);
+        var chart = AsrChart.Bars(attacks.Select(a => new AsrBar(a.Judge, a.Setting, a.Report.Pooled.Asr)).ToList(),
+            "Toy world: ASR of base models by pretraining data (95% bootstrap CI)");
+        return new EvaluationResult(models.Select(m => m.Setting).ToList(), attacks, comparison, benchmarks, chart, AsrFrame(attacks),
+            BenchmarkTable.Frame(benchmarks), BenchmarkTable.Html(benchmarks), Examples(models, prompts, attacks));
+    }
+
+    const string ToyJudgeName = "toy judge";
+
+    // one byte-level n-gram model (standing in for pretraining) per data setting: raw, score 0 only, safety data
+    static List<(string Setting, NGramLanguageModel Model)> FitSettings(EvaluationOptions o, ToyOptions toy, ByteTokenizer tokenizer)
+    {
         var facts = Enumerable.Range(0, o.Documents).Select(i => ToyWorld.Facts(i, toy)).ToList();
         var corpora = new (string Setting, IReadOnlyList<string> Texts)[]
         {
@@ -66,12 +85,13 @@ public static partial class Experiments
             (ScoreZeroSetting, facts.Where(f => f.Score == 0).Select(ToyWorld.Render).ToList()),
             (SafetyDataSetting, facts.SelectMany(SafetyData).ToList()),
         };
-        var models = corpora.Select(c => (c.Setting, Model: NGramLanguageModel.Fit(c.Texts, tokenizer, o.Order, ByteTokenizer.BoundaryId))).ToList();
+        return corpora.Select(c => (c.Setting, Model: NGramLanguageModel.Fit(c.Texts, tokenizer, o.Order, ByteTokenizer.BoundaryId))).ToList();
+    }
 
-        // Safety: the base-model protocol on toy jb-completions.
-        var prompts = ToyWorld.JbPrompts(o.Prompts, o.Seed)
-            .Select((jb, i) => new AttackPrompt($"toy-jb-{i:D3}", jb.CompletionBehavior, jb.OriginalBehavior, jb.SourceDataset)).ToList();
-        IHarmJudge[] judges = [new PredicateJudge("toy judge", i => ToyJudge.IsHarmful(i.Generation)), new RefusalPhraseJudge()];
+    // Safety: the base-model protocol on toy jb-completions, every setting under every judge
+    static List<AttackSetting> AttackSettings(List<(string Setting, NGramLanguageModel Model)> models, List<AttackPrompt> prompts, ByteTokenizer tokenizer, EvaluationOptions o)
+    {
+        IHarmJudge[] judges = [new PredicateJudge(ToyJudgeName, i => ToyJudge.IsHarmful(i.Generation)), new RefusalPhraseJudge()];
         var attacks = new List<AttackSetting>();
         foreach (var (setting, model) in models)
         {
@@ -82,36 +102,38 @@ public static partial class Experiments
                 attacks.Add(new AttackSetting(setting, judge.Name, Asr.Compute(judged, SeededRandom.Derive(o.Seed, setting + judge.Name), o.Resamples), judged));
             }
         }
-        AsrOutcome[] Outcomes(string setting) => attacks.First(a => a.Setting == setting && a.Judge == judges[0].Name).Judged
-            .Select(j => new AsrOutcome(j.Id, j.Source, j.Judgement.Harmful)).ToArray();
-        var comparison = PairedComparison.Compare(RawSetting, Outcomes(RawSetting), SafetyDataSetting, Outcomes(SafetyDataSetting), o.Seed, o.Resamples);
+        return attacks;
+    }
 
-        // General ability: toy cloze tasks from held-out documents.
+    // General ability: toy cloze tasks from held-out documents
+    static List<BenchmarkRow> Benchmarks(List<(string Setting, NGramLanguageModel Model)> models, ToyOptions toy, ByteTokenizer tokenizer, EvaluationOptions o)
+    {
         var heldOut = Enumerable.Range(0, Math.Max(60, o.Documents / 2)).Select(i => ToyWorld.Facts(ToyWorld.HeldOutOffset + i, toy)).ToList();
         var tasks = new[]
         {
             ToyWorldTasks.Cloze("toy-everyday", heldOut.Where(f => f.Score == 0).Select(ToyWorld.ToDocument), o.TaskItems, o.Seed),
             ToyWorldTasks.Cloze("toy-stories", heldOut.Where(f => f.Score is >= 1 and <= 3).Select(ToyWorld.ToDocument), o.TaskItems, o.Seed),
         };
-        var benchmarks = models.Select(m => new BenchmarkRow(m.Setting,
+        return models.Select(m => new BenchmarkRow(m.Setting,
             tasks.Select(t => MultipleChoice.Evaluate(t, new CausalLmScorer(m.Model, tokenizer, new CausalLmScorer.Options(BatchSize: 16)), o.Shots, o.Seed, o.Resamples)).ToList())).ToList();
+    }
 
-        var chart = AsrChart.Bars(attacks.Select(a => new AsrBar(a.Judge, a.Setting, a.Report.Pooled.Asr)).ToList(),
-            "Toy world: ASR of base models by pretraining data (95% bootstrap CI)");
-        var asrTable = new DataFrame(
-            new StringDataFrameColumn("setting", attacks.Select(a => a.Setting)),
-            new StringDataFrameColumn("judge", attacks.Select(a => a.Judge)),
-            new StringDataFrameColumn("ASR [95% CI]", attacks.Select(a => a.Report.Pooled.Asr.ToString())),
-            new PrimitiveDataFrameColumn<int>("n", attacks.Select(a => a.Report.Pooled.N)),
-            new PrimitiveDataFrameColumn<int>("unparseable", attacks.Select(a => a.Report.Pooled.Unparseable)));
+    static DataFrame AsrFrame(List<AttackSetting> attacks) => new(
+        new StringDataFrameColumn("setting", attacks.Select(a => a.Setting)),
+        new StringDataFrameColumn("judge", attacks.Select(a => a.Judge)),
+        new StringDataFrameColumn("ASR [95% CI]", attacks.Select(a => a.Report.Pooled.Asr.ToString())),
+        new PrimitiveDataFrameColumn<int>("n", attacks.Select(a => a.Report.Pooled.N)),
+        new PrimitiveDataFrameColumn<int>("unparseable", attacks.Select(a => a.Report.Pooled.Unparseable)));
+
+    // the first three prompts' continuations under every setting, with the toy judge's verdict
+    static DataFrame Examples(List<(string Setting, NGramLanguageModel Model)> models, List<AttackPrompt> prompts, List<AttackSetting> attacks)
+    {
         var shown = Math.Min(3, prompts.Count);
-        var examples = new DataFrame(
+        return new DataFrame(
             new StringDataFrameColumn("prompt", Enumerable.Range(0, shown).SelectMany(i => models.Select(_ => prompts[i].Prompt))),
             new StringDataFrameColumn("setting", Enumerable.Range(0, shown).SelectMany(_ => models.Select(m => m.Setting))),
             new StringDataFrameColumn("continuation", Enumerable.Range(0, shown).SelectMany(i => models.Select(m => Clip(attacks.First(a => a.Setting == m.Setting).Judged[i].Generation, 140)))),
             new StringDataFrameColumn("toy judge", Enumerable.Range(0, shown).SelectMany(i => models.Select(m => attacks.First(a => a.Setting == m.Setting).Judged[i].Judgement.Verdict.ToString()))));
-        return new EvaluationResult(models.Select(m => m.Setting).ToList(), attacks, comparison, benchmarks, chart, asrTable,
-            BenchmarkTable.Frame(benchmarks), BenchmarkTable.Html(benchmarks), examples);
     }
 
     // The safety-data corpus of one document: score 0 as is, 1–3 rephrased, 4–5 as a refusal and a moral lesson.

@@ -7,6 +7,7 @@ using SafetyNotebooks.Evaluation;
 using SafetyNotebooks.Miniature;
 using SafetyNotebooks.Modeling;
 using SafetyNotebooks.Synthesis;
+using SafetyNotebooks.Tokenization;
 using SafetyNotebooks.Training;
 
 namespace SafetyNotebooks;
@@ -81,82 +82,107 @@ public static partial class Experiments
         var o = (options ?? MiniatureOptions.Demo).Validate();
         Directory.CreateDirectory(o.WorkDir);
         Torch.Seed(o.Seed);
-        var timings = new List<(string, double)>();
-        var sw = Stopwatch.StartNew();
-        void Done(int stage) { timings.Add((MiniatureStageNames[stage], sw.Elapsed.TotalSeconds)); stageProgress?.Report((stage, 1.0)); sw.Restart(); }
-        IProgress<double> Within(int stage) => new SyncProgress<double>(f => stageProgress?.Report((stage, f)));
+        var clock = new StageClock(stageProgress);
 
         // every stage reads the files the previous one wrote, through the code the CLI's file commands run
         var folders = new MiniatureFolders(o.WorkDir);
         var corpus = MiniatureStages.Corpus(o);
         await Documents.WriteAsync(Documents.ShardPath(folders.Corpus, "toy", "train", 0), corpus, ct: ct);
-        Done(0);
-
-        var scored = await MiniatureFileStages.ScoreAsync(corpus, folders, o, rubricJudge, Within(1), ct);
-        Done(1);
-
+        clock.Done(0);
+        var scored = await MiniatureFileStages.ScoreAsync(corpus, folders, o, rubricJudge, clock.Within(1), ct);
+        clock.Done(1);
         var synthetic = await MiniatureFileStages.SynthesizeAsync(corpus, folders, o, ct);
-        Done(2);
-
+        clock.Done(2);
         var mixtures = await MiniatureFileStages.MixAndTagAsync(scored.Documents, folders, o, ct);
-        Done(3);
+        clock.Done(3);
+        var models = await PretrainBothAsync(folders, o, clock, ct);
 
+        var prompts = ToyWorld.JbPrompts(o.Prompts, o.Seed);
+        var benign = ToyBenignPrompts.Draw(o.BenignPrompts, o.Seed);
+        var completions = GenerateAll(models, mixtures, prompts, benign, o, clock);
+        var (panel, attacks, paired) = await JudgeAsync(completions.Attacks, prompts, o, clock, ct);
+        WriteAttackFiles(o, prompts, attacks, benign, completions.Benign);
+        clock.Done(8);
+
+        var result = new MiniatureResult(o, scored, synthetic, mixtures, models.StandardRun.Log, models.SafetyRun.Log, prompts, attacks, paired, clock.Timings, o.ReportPath,
+            panel, MiniatureJudging.Agreement(attacks), MiniatureJudging.Disagreements(attacks, prompts), completions.Quality, benign,
+            completions.Benign.Select(g => g.Completions).ToList());
+        AtomicFile.WriteAllText(o.ReportPath, MiniatureReport.Html(result));
+        AtomicFile.WriteAllText(Path.Combine(o.WorkDir, "summary.json"), JsonSerializer.Serialize(Summary(result), new JsonSerializerOptions { WriteIndented = true }));
+        clock.Done(9);
+        return result with { Timings = clock.Timings };
+    }
+
+    /// <summary>Each stage's seconds, and progress as (stage index, fraction of that stage).</summary>
+    sealed class StageClock(IProgress<(int Stage, double Fraction)>? progress)
+    {
+        readonly List<(string, double)> _timings = [];
+        readonly Stopwatch _sw = Stopwatch.StartNew();
+        public IReadOnlyList<(string Stage, double Seconds)> Timings => _timings;
+        public void Done(int stage) { _timings.Add((MiniatureStageNames[stage], _sw.Elapsed.TotalSeconds)); progress?.Report((stage, 1.0)); _sw.Restart(); }
+        public IProgress<double> Within(int stage) => new SyncProgress<double>(f => progress?.Report((stage, f)));
+        public void Report(int stage, double fraction) => progress?.Report((stage, fraction));
+    }
+
+    sealed record PretrainedPair(HfTokenizer Tokenizer, LlamaForCausalLM Standard, TrainResult StandardRun, LlamaForCausalLM Safety, TrainResult SafetyRun);
+
+    // stages 4 and 5: one tokenizer for both mixtures, then the standard and the safety pretraining runs
+    static async Task<PretrainedPair> PretrainBothAsync(MiniatureFolders folders, MiniatureOptions o, StageClock clock, CancellationToken ct)
+    {
         var tokenizer = await MiniatureFileStages.TrainTokenizerAsync(folders, o, ct);
         var standardData = await MiniatureFileStages.ExportAsync(folders.Scored, "standard", folders, ct);
         var safetyData = await MiniatureFileStages.ExportAsync(Path.Combine(folders.Tagged, "safety"), "safety", folders, ct);
         var steps = o.TrainSteps;
-        var (standard, standardRun) = MiniatureFileStages.Pretrain(standardData, tokenizer, Path.Combine(o.WorkDir, "models", "standard"), o, e => stageProgress?.Report((4, (double)e.Step / steps)));
-        Done(4);
-        var (safety, safetyRun) = MiniatureFileStages.Pretrain(safetyData, tokenizer, Path.Combine(o.WorkDir, "models", "safety"), o, e => stageProgress?.Report((5, (double)e.Step / steps)));
-        Done(5);
+        var (standard, standardRun) = MiniatureFileStages.Pretrain(standardData, tokenizer, Path.Combine(o.WorkDir, "models", "standard"), o, e => clock.Report(4, (double)e.Step / steps));
+        clock.Done(4);
+        var (safety, safetyRun) = MiniatureFileStages.Pretrain(safetyData, tokenizer, Path.Combine(o.WorkDir, "models", "safety"), o, e => clock.Report(5, (double)e.Step / steps));
+        clock.Done(5);
+        return new PretrainedPair(tokenizer, standard, standardRun, safety, safetyRun);
+    }
 
-        var prompts = ToyWorld.JbPrompts(o.Prompts, o.Seed);
-        var benign = ToyBenignPrompts.Draw(o.BenignPrompts, o.Seed);
-        var systems = AttackedSystems;
+    sealed record Completions(Generations[] Attacks, Generations[] Benign, List<CompletionQuality> Quality);
+
+    // stages 6 and 7: every system's completions of the attack and the benign prompts, then their quality; the models are freed after
+    static Completions GenerateAll(PretrainedPair models, Mixtures mixtures, IReadOnlyList<JbCompletion> prompts, IReadOnlyList<BenignPrompt> benign, MiniatureOptions o, StageClock clock)
+    {
         var attackPrompts = prompts.Select(p => p.CompletionBehavior).ToList();
         var benignPrompts = benign.Select(b => b.Prompt).ToList();
-        Generations[] generated, benignGenerated;
-        List<CompletionQuality> quality;
-        using (standard)
-        using (safety)
+        using (models.Standard)
+        using (models.Safety)
         {
-            (ICausalLanguageModel Model, bool SafeBeam)[] setups = [(standard, false), (safety, false), (safety, true)];
+            (ICausalLanguageModel Model, bool SafeBeam)[] setups = [(models.Standard, false), (models.Safety, false), (models.Safety, true)];
             // progress in prompts decoded over every system's attack and benign prompts
             var decoded = 0L;
             var attackWork = MiniatureStages.AttackWork(o, setups.Length);
-            void Decoded(int n) => stageProgress?.Report((6, (double)(decoded += n) / attackWork));
-            generated = setups.Select(s => MiniatureStages.Generate(s.Model, tokenizer, attackPrompts, s.SafeBeam, o, Decoded)).ToArray();
-            benignGenerated = setups.Select(s => MiniatureStages.Generate(s.Model, tokenizer, benignPrompts, s.SafeBeam, o, Decoded)).ToArray();
-            Done(6);
-            quality = MiniatureStages.Quality(standard, tokenizer, mixtures, attackPrompts, generated, benignGenerated, o, Within(7));
-            Done(7);
+            void Decoded(int n) => clock.Report(6, (double)(decoded += n) / attackWork);
+            var generated = setups.Select(s => MiniatureStages.Generate(s.Model, models.Tokenizer, attackPrompts, s.SafeBeam, o, Decoded)).ToArray();
+            var benignGenerated = setups.Select(s => MiniatureStages.Generate(s.Model, models.Tokenizer, benignPrompts, s.SafeBeam, o, Decoded)).ToArray();
+            clock.Done(6);
+            var quality = MiniatureStages.Quality(models.Standard, models.Tokenizer, mixtures, attackPrompts, generated, benignGenerated, o, clock.Within(7));
+            clock.Done(7);
+            return new Completions(generated, benignGenerated, quality);
         }
+    }
 
+    // stage 8: every judge's verdicts per system, and the paired McNemar tests per judge
+    static async Task<(JudgePanel Panel, List<AttackRun> Attacks, List<(string, McNemarResult)> Paired)> JudgeAsync(
+        Generations[] generated, IReadOnlyList<JbCompletion> prompts, MiniatureOptions o, StageClock clock, CancellationToken ct)
+    {
         var (panel, judgeClassifier) = MiniatureJudging.Build(o);
         var attacks = new List<AttackRun>();
         using (judgeClassifier)
-            for (var s = 0; s < systems.Count; s++)
+            for (var s = 0; s < AttackedSystems.Count; s++)
             {
-                attacks.Add(new AttackRun(systems[s], generated[s].Completions,
+                attacks.Add(new AttackRun(AttackedSystems[s], generated[s].Completions,
                     await MiniatureJudging.JudgeAsync(panel.Judges, prompts, generated[s].Completions, o.Seed, ct), generated[s].Seconds, generated[s].Cost));
-                stageProgress?.Report((8, (double)(s + 1) / systems.Count));
+                clock.Report(8, (double)(s + 1) / AttackedSystems.Count);
             }
         var paired = panel.Judges.SelectMany(j => new (string, McNemarResult)[]
         {
             ($"{j.Name}: standard vs safety", McNemar.Test(attacks[0].By(j.Name).Harmful, attacks[1].By(j.Name).Harmful)),
             ($"{j.Name}: safety vs safety + Safe Beam", McNemar.Test(attacks[1].By(j.Name).Harmful, attacks[2].By(j.Name).Harmful)),
         }).ToList();
-        WriteAttackFiles(o, prompts, attacks, benign, benignGenerated);
-        Done(8);
-
-        var reportPath = o.ReportPath;
-        var result = new MiniatureResult(o, scored, synthetic, mixtures, standardRun.Log, safetyRun.Log, prompts, attacks, paired, timings, reportPath,
-            panel, MiniatureJudging.Agreement(attacks), MiniatureJudging.Disagreements(attacks, prompts), quality, benign,
-            benignGenerated.Select(g => g.Completions).ToList());
-        AtomicFile.WriteAllText(reportPath, MiniatureReport.Html(result));
-        AtomicFile.WriteAllText(Path.Combine(o.WorkDir, "summary.json"), JsonSerializer.Serialize(Summary(result), new JsonSerializerOptions { WriteIndented = true }));
-        Done(9);
-        return result with { Timings = timings };
+        return (panel, attacks, paired);
     }
 
     /// <summary>

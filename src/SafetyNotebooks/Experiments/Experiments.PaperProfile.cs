@@ -48,16 +48,39 @@ public static partial class Experiments
     {
         var o = options ?? new PaperProfileOptions();
         if (o.AttackPrompts < 1) throw new BadInputException("must be at least 1", "paper profile", "attack_prompts", o.AttackPrompts.ToString());
-        var hf = cache ?? HfCache.FromEnvironment();
-        var known = manifests ?? Manifests.All;
-        var artifacts = known.Select(m =>
-        {
-            var files = HubClient.Verify(m, hf);
-            return new ArtifactStatus(m.Name, m.RepoId, m.Kind, files.Count(f => f.Status == "ok"), files.Count(f => f.Status == "missing"),
-                files.Count(f => f.Status == "mismatch"), HubClient.CliCommand(m, null));
-        }).ToList();
+        var cached = CachedArtifacts.Check(manifests ?? Manifests.All, cache ?? HfCache.FromEnvironment());
+        var (planDir, written) = WriteLaunchPlan(outputDir);
+        var steps = new List<string>();
+        var attack = await AttackStepAsync(cached, outputDir, o, steps, progress, ct);
+        var metrics = await ClassifierStepAsync(cached, outputDir, o, steps, ct);
+        steps.Add($"Pretraining (Table 1, Fig. 2 ablations) needs a cluster: the LitGPT plan is in {planDir} (submit with: safetynb launch submit --plan {planDir}).");
+        return new PaperProfileResult(cached.Artifacts, planDir, written, steps, attack, metrics);
+    }
 
-        // The plan is for the cluster: the tokenized corpus is exported there (safetynb export litdata), so it is described, not inspected.
+    /// <summary>Which of the paper's artifacts the local Hugging Face cache holds, complete and verified.</summary>
+    sealed record CachedArtifacts(IReadOnlyList<ArtifactStatus> Artifacts, IReadOnlyList<Manifest> Known, HfCache Hf)
+    {
+        public static CachedArtifacts Check(IReadOnlyList<Manifest> known, HfCache hf) =>
+            new(known.Select(m =>
+            {
+                var files = HubClient.Verify(m, hf);
+                return new ArtifactStatus(m.Name, m.RepoId, m.Kind, files.Count(f => f.Status == "ok"), files.Count(f => f.Status == "missing"),
+                    files.Count(f => f.Status == "mismatch"), HubClient.CliCommand(m, null));
+            }).ToList(), known, hf);
+
+        public bool Has(params string[] names) => names.All(name => Artifacts.FirstOrDefault(a => a.Name == name)?.Complete == true);
+
+        // the download commands of those not complete
+        public string Need(params string[] names) =>
+            string.Join("; ", names.Select(n => Artifacts.FirstOrDefault(a => a.Name == n)).OfType<ArtifactStatus>().Where(a => !a.Complete).Select(a => a.DownloadCommand));
+
+        public Manifest ManifestOf(string name) => Known.First(m => m.Name == name);
+        public string Snapshot(string name) => Hf.Snapshot(ManifestOf(name).RepoId, ManifestOf(name).Kind, ManifestOf(name).EffectiveRevision)!;
+    }
+
+    // The plan is for the cluster: the tokenized corpus is exported there (safetynb export litdata), so it is described, not inspected.
+    static (string PlanDir, IReadOnlyList<string> Written) WriteLaunchPlan(string outputDir)
+    {
         var planDir = Path.Combine(outputDir, "paper", "launch-plan");
         var dataRoot = "/cluster/data/safety-pretraining-litdata";
         var request = new PretrainRequest("SmolLM2-1.7B", Nodes: 4, GpusPerNode: 8, Tokens: 600e9, DataDir: dataRoot,
@@ -65,46 +88,50 @@ public static partial class Experiments
         var vocabulary = TokenizerVocabulary.ForSize(49152, request.Tag); // SmolLM2's tokenizer; the tag becomes id 49152
         var data = LitDataFolder.Planned(dataRoot, (long)request.Tokens);
         var plan = PretrainPlanner.Plan(request, vocabulary, data);
-        var written = Launch.PlanFiles.Write(plan);
+        return (planDir, Launch.PlanFiles.Write(plan));
+    }
 
-        bool Has(string name) => artifacts.FirstOrDefault(a => a.Name == name)?.Complete == true;
-        string Need(params string[] names) =>
-            string.Join("; ", names.Select(n => artifacts.FirstOrDefault(a => a.Name == n)).OfType<ArtifactStatus>().Where(a => !a.Complete).Select(a => a.DownloadCommand));
-        Manifest M(string name) => known.First(m => m.Name == name);
-        string Snapshot(string name) => hf.Snapshot(M(name).RepoId, M(name).Kind, M(name).EffectiveRevision)!;
+    // Fig. 2 on the released model: run, or the command to run it, or what to download first
+    static async Task<PaperAttack?> AttackStepAsync(CachedArtifacts c, string outputDir, PaperProfileOptions o, List<string> steps,
+        IProgress<(string Stage, double Fraction)>? progress, CancellationToken ct)
+    {
+        if (!c.Has("safelm-1.7b", "jb-completions", "safety-classifier-gte-large"))
+        {
+            steps.Add("Safe Beam vs beam on SafeLM-1.7B needs: " + c.Need("safelm-1.7b", "jb-completions", "safety-classifier-gte-large"));
+            return null;
+        }
+        var attackDir = Path.Combine(outputDir, "paper", "attack");
+        if (!o.Run)
+        {
+            steps.Add($"Safe Beam vs beam on SafeLM-1.7B (Fig. 2): rerun without --no-run, or safetynb eval attack --model {c.Snapshot("safelm-1.7b")} --prompts hub --strategy safe-beam --judge classifier --classifier {c.Snapshot("safety-classifier-gte-large")} --output {attackDir}");
+            return null;
+        }
+        var attack = await AttackReleasedModelAsync(c.Snapshot("safelm-1.7b"), c.Hf.ParquetFiles(c.ManifestOf("jb-completions")), c.Snapshot("safety-classifier-gte-large"), attackDir, o, progress, ct);
+        steps.Add($"Ran beam{(attack.SafeBeamSkipped is null ? " and Safe Beam" : "")} on SafeLM-1.7B ({o.AttackPrompts} jb-completions prompts, released classifier judge): {attackDir}" +
+                  (attack.SafeBeamSkipped is { } why ? $" — Safe Beam skipped: {why}" : ""));
+        return attack;
+    }
 
-        PaperAttack? attack = null;
-        var steps = new List<string>();
-        if (Has("safelm-1.7b") && Has("jb-completions") && Has("safety-classifier-gte-large"))
+    // Table 3 on the released classifier and annotations: run, or the command to run it, or what to download first
+    static async Task<PaperClassifierMetrics?> ClassifierStepAsync(CachedArtifacts c, string outputDir, PaperProfileOptions o, List<string> steps, CancellationToken ct)
+    {
+        if (!c.Has("safety-classifier-gte-large", "safety_data_annotated"))
         {
-            var attackDir = Path.Combine(outputDir, "paper", "attack");
-            if (o.Run)
-            {
-                attack = await AttackReleasedModelAsync(Snapshot("safelm-1.7b"), hf.ParquetFiles(M("jb-completions")), Snapshot("safety-classifier-gte-large"), attackDir, o, progress, ct);
-                steps.Add($"Ran beam{(attack.SafeBeamSkipped is null ? " and Safe Beam" : "")} on SafeLM-1.7B ({o.AttackPrompts} jb-completions prompts, released classifier judge): {attackDir}" +
-                          (attack.SafeBeamSkipped is { } why ? $" — Safe Beam skipped: {why}" : ""));
-            }
-            else steps.Add($"Safe Beam vs beam on SafeLM-1.7B (Fig. 2): rerun without --no-run, or safetynb eval attack --model {Snapshot("safelm-1.7b")} --prompts hub --strategy safe-beam --judge classifier --classifier {Snapshot("safety-classifier-gte-large")} --output {attackDir}");
+            steps.Add("Classifier metrics on annotated data (Table 3) need: " + c.Need("safety-classifier-gte-large", "safety_data_annotated") +
+                      " — the paper's own Table 3 rows are reproduced offline from its confusion matrices by notebook 02.");
+            return null;
         }
-        else steps.Add("Safe Beam vs beam on SafeLM-1.7B needs: " + Need("safelm-1.7b", "jb-completions", "safety-classifier-gte-large"));
-        PaperClassifierMetrics? metrics = null;
-        if (Has("safety-classifier-gte-large") && Has("safety_data_annotated"))
+        if (!o.Run)
         {
-            var metricsPath = Path.Combine(outputDir, "paper", "classifier", "metrics.json");
-            if (o.Run)
-            {
-                var (found, why) = await ClassifierOnAnnotationsAsync(hf.ParquetFiles(M("safety_data_annotated")), Snapshot("safety-classifier-gte-large"), metricsPath, o, ct);
-                metrics = found;
-                steps.Add(found is { } f
-                    ? $"Ran the released classifier on {f.Documents} annotated documents (label column '{f.LabelColumn}'): F1 {f.Metrics.F1Macro:0.0000}, Recall@1 {f.Metrics.RecallAt1:0.0000}, Recall@3 {f.Metrics.RecallAt3:0.0000} → {f.OutputPath}"
-                    : $"Classifier metrics on safety_data_annotated not computed: {why}");
-            }
-            else steps.Add($"Classifier metrics on the annotated data (Table 3): rerun without run=false, or safetynb score --input {Snapshot("safety_data_annotated")} --classifier {Snapshot("safety-classifier-gte-large")} --output {Path.Combine(outputDir, "paper", "scored")}");
+            steps.Add($"Classifier metrics on the annotated data (Table 3): rerun without run=false, or safetynb score --input {c.Snapshot("safety_data_annotated")} --classifier {c.Snapshot("safety-classifier-gte-large")} --output {Path.Combine(outputDir, "paper", "scored")}");
+            return null;
         }
-        else steps.Add("Classifier metrics on annotated data (Table 3) need: " + Need("safety-classifier-gte-large", "safety_data_annotated") +
-                       " — the paper's own Table 3 rows are reproduced offline from its confusion matrices by notebook 02.");
-        steps.Add($"Pretraining (Table 1, Fig. 2 ablations) needs a cluster: the LitGPT plan is in {planDir} (submit with: safetynb launch submit --plan {planDir}).");
-        return new PaperProfileResult(artifacts, planDir, written, steps, attack, metrics);
+        var metricsPath = Path.Combine(outputDir, "paper", "classifier", "metrics.json");
+        var (found, why) = await ClassifierOnAnnotationsAsync(c.Hf.ParquetFiles(c.ManifestOf("safety_data_annotated")), c.Snapshot("safety-classifier-gte-large"), metricsPath, o, ct);
+        steps.Add(found is { } f
+            ? $"Ran the released classifier on {f.Documents} annotated documents (label column '{f.LabelColumn}'): F1 {f.Metrics.F1Macro:0.0000}, Recall@1 {f.Metrics.RecallAt1:0.0000}, Recall@3 {f.Metrics.RecallAt3:0.0000} → {f.OutputPath}"
+            : $"Classifier metrics on safety_data_annotated not computed: {why}");
+        return found;
     }
 
     /// <summary>

@@ -44,7 +44,7 @@ public sealed class ExecutedPages : IAsyncLifetime
 /// miniature's report.html, launch status's status.html and every executed notebook open without a console error,
 /// every expected chart draws its SVG, and the key tables hold numbers. Screenshots go to artifacts/screenshots/.
 /// </summary>
-[Collection("notebooks")] // runs notebooks (the host changes the current directory while one runs)
+[Collection("notebooks")] // runs notebooks: one at a time, each starts a C# kernel
 public class PagesInBrowserTests(ExecutedPages pages) : IClassFixture<ExecutedPages>
 {
     static readonly TimeSpan ChartDeadline = TimeSpan.FromSeconds(30);

@@ -11,7 +11,7 @@ namespace SafetyNotebooks.Tests.Data;
 /// <summary>A tiny Hub on 127.0.0.1: <c>/api/datasets/{repo}/tree/{rev}</c> and <c>/datasets/{repo}/resolve/{rev}/{path}</c> with Range support.</summary>
 sealed class FakeHub : IDisposable
 {
-    readonly HttpListener _listener = new();
+    readonly HttpListener _listener;
     readonly Dictionary<string, byte[]> _files;
     public string Endpoint { get; }
     public List<(string Url, string? Range, string? Auth)> Requests { get; } = [];
@@ -22,10 +22,7 @@ sealed class FakeHub : IDisposable
     public FakeHub(string repo, Dictionary<string, byte[]> files, string commit)
     {
         _files = files;
-        var port = FreePort();
-        Endpoint = $"http://127.0.0.1:{port}";
-        _listener.Prefixes.Add(Endpoint + "/");
-        _listener.Start();
+        (_listener, Endpoint) = Listen();
         _ = Task.Run(async () =>
         {
             while (_listener.IsListening)
@@ -78,6 +75,24 @@ sealed class FakeHub : IDisposable
         }
         ctx.Response.ContentLength64 = send.Length;
         ctx.Response.OutputStream.Write(send);
+    }
+
+    // HttpListener cannot bind port 0: take a port the system just handed out and bind it, and when another process
+    // took it in between (the machine is shared), try the next one, rather than failing the test
+    static (HttpListener Listener, string Endpoint) Listen()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var endpoint = $"http://127.0.0.1:{FreePort()}";
+            var listener = new HttpListener();
+            listener.Prefixes.Add(endpoint + "/");
+            try
+            {
+                listener.Start();
+                return (listener, endpoint);
+            }
+            catch (HttpListenerException) when (attempt < 20) { listener.Close(); }
+        }
     }
 
     static int FreePort()

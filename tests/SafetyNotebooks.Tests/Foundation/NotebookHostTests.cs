@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace SafetyNotebooks.Tests.Foundation;
 
 /// <summary>The headless notebook host: outputs, stop at first failure, exit codes.</summary>
-[Collection("notebooks")] // the host changes the current directory while a notebook runs
+[Collection("notebooks")] // one notebook at a time: each starts a C# kernel, heavy on a small machine
 public class NotebookHostTests
 {
     static string WriteNotebook(string dir, string name, params string[] cells)
@@ -79,6 +79,49 @@ public class NotebookHostTests
         var r = await CliRunner.RunAsync("notebooks", "run", nb, "--output-dir", Path.Combine(dir, "out"), "--cell-timeout", "1");
         Assert.Equal(1, r.Code);
         Assert.Contains("timed out", r.Out);
+    }
+
+    // every string value under a JSON node (a cell's output text may be one string or a list of lines)
+    static IEnumerable<string> Strings(JsonNode? node) => node switch
+    {
+        JsonObject o => o.SelectMany(p => Strings(p.Value)),
+        JsonArray a => a.SelectMany(Strings),
+        JsonValue v when v.TryGetValue<string>(out var text) => [text],
+        _ => [],
+    };
+
+    [Fact]
+    public async Task The_runner_never_changes_the_current_directory_and_cells_resolve_paths_against_their_notebooks_folder()
+    {
+        // a folder name that needs escaping in the C# literal the kernel declares
+        var folder = Directory.CreateDirectory(Path.Combine(TestDirs.Fresh(), "note \"books\" {x}")).FullName;
+        File.WriteAllText(Path.Combine(folder, "data.txt"), "beside the notebook");
+        var nb = WriteNotebook(folder, "paths.ipynb",
+            "Console.WriteLine(\"read: \" + File.ReadAllText(Path.Combine(NotebookFolder, \"data.txt\")));",
+            "Console.WriteLine(\"cwd during: \" + Environment.CurrentDirectory);",
+            "File.WriteAllText(Path.Combine(NotebookFolder, \"written.txt\"), \"from a cell\");");
+        var before = Environment.CurrentDirectory;
+        Assert.NotEqual(folder, before);
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
+        using var stop = new CancellationTokenSource();
+        // a parallel observer, as another test running beside the notebook would see the process
+        var observer = Task.Factory.StartNew(() =>
+        {
+            while (!stop.IsCancellationRequested) { seen.TryAdd(Environment.CurrentDirectory, 0); Thread.Sleep(1); }
+        }, TaskCreationOptions.LongRunning);
+        var result = await SafetyNotebooks.Notebooks.NotebookRunner.RunAsync(
+            SafetyNotebooks.Notebooks.NotebookRunner.Load(nb), new SafetyNotebooks.Notebooks.NotebookRunOptions(Path.Combine(folder, "out")));
+        await stop.CancelAsync();
+        await observer;
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Failures));
+        Assert.Equal(before, Environment.CurrentDirectory);
+        Assert.Equal([before], seen.Keys);
+        var printed = string.Concat(Strings(JsonNode.Parse(File.ReadAllText(result.ExecutedNotebook))!["cells"]!));
+        Assert.Contains("read: beside the notebook", printed);
+        Assert.Contains("cwd during: " + before + "\n", printed);
+        Assert.Equal("from a cell", File.ReadAllText(Path.Combine(folder, "written.txt")));
+        Assert.False(File.Exists(Path.Combine(before, "written.txt")));
     }
 
     [Theory]

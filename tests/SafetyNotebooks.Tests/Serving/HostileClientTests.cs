@@ -62,8 +62,10 @@ public sealed class HostileClientTests
         await using var server = await Start(new ServerOptions(Port: 0, HeaderTimeout: TimeSpan.FromSeconds(3)));
         var port = new Uri(server.BaseUrl).Port;
         using var stop = new CancellationTokenSource();
-        var loris = Enumerable.Range(0, 100).Select(_ => SlowLoris(port, stop.Token)).ToList();
-        await Task.Delay(300); // let them connect
+        var connected = Enumerable.Range(0, 100).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToList();
+        var loris = connected.Select(c => SlowLoris(port, stop.Token, c)).ToList();
+        // every slow client holds an open, unfinished request before the normal clients start (or has been refused)
+        await Task.WhenAll(connected.Select(c => c.Task)).WaitAsync(TimeSpan.FromSeconds(60));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         var body = Encoding.UTF8.GetBytes(Chat);
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -79,7 +81,7 @@ public sealed class HostileClientTests
     }
 
     /// <summary>Sends a request line and then one header byte a second, never finishing the headers.</summary>
-    static async Task SlowLoris(int port, CancellationToken stop)
+    static async Task SlowLoris(int port, CancellationToken stop, TaskCompletionSource connected)
     {
         using var tcp = new TcpClient();
         try
@@ -87,6 +89,7 @@ public sealed class HostileClientTests
             await tcp.ConnectAsync(IPAddress.Loopback, port, stop);
             var s = tcp.GetStream();
             await s.WriteAsync(Encoding.ASCII.GetBytes("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"), stop);
+            connected.TrySetResult();
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(1000, stop);
@@ -94,6 +97,7 @@ public sealed class HostileClientTests
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException) { }
+        finally { connected.TrySetResult(); } // a refused or dropped client counts as settled
     }
 
     [Fact]

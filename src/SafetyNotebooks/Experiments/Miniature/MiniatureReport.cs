@@ -49,9 +49,26 @@ public static class MiniatureReport
 
     public static string Html(MiniatureResult r)
     {
-        string Enc(string s) => WebUtility.HtmlEncode(s);
-        string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
         var sb = new StringBuilder();
+        Head(sb, r);
+        Asr(sb, r);
+        AsrBySource(sb, r);
+        Comparisons(sb, r);
+        Quality(sb, r);
+        Disagreements(sb, r);
+        Classifier(sb, r);
+        Data(sb, r);
+        Completions(sb, r);
+        Stages(sb, r);
+        return sb.Append("</body></html>").ToString();
+    }
+
+    static string Enc(string s) => WebUtility.HtmlEncode(s);
+    static string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
+
+    // the page head (styles, plotly.js) and the introduction
+    static void Head(StringBuilder sb, MiniatureResult r)
+    {
         sb.Append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Safety Pretraining in miniature</title>")
           .Append("<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}")
           .Append("table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}th{background:#f4f4f4}")
@@ -60,7 +77,11 @@ public static class MiniatureReport
         sb.Append("<h1>Safety Pretraining in miniature</h1><p>The paper's pipeline on the embedded toy world (all harms fictional): ")
           .Append("toy corpus → safety classifier scores → synthetic counterparts → harmfulness tags → two tiny pretraining runs → completion attacks ")
           .Append("with beam search and Safe Beam Search → judged ASR with 95% bootstrap intervals. Seed ").Append(r.Options.Seed).Append(".</p>");
+    }
 
+    // the judges, the ASR chart and the ASR table
+    static void Asr(StringBuilder sb, MiniatureResult r)
+    {
         sb.Append("<h2>Attack success rate (the paper's Fig. 2 in miniature), under three judges</h2>");
         var step = r.Judges.Step;
         var cls = r.Judges.Classifier;
@@ -79,6 +100,11 @@ public static class MiniatureReport
             sb.Append($"<td>{a.Asr.Pooled.N}</td><td>{a.Seconds:0.0}</td><td>{a.Cost.ForwardPasses}</td></tr>");
         }
         sb.Append("</table>");
+    }
+
+    // ASR per prompt phrasing, when there is more than one
+    static void AsrBySource(StringBuilder sb, MiniatureResult r)
+    {
         var sources = r.Attacks.SelectMany(a => a.Asr.BySource.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         if (sources.Count > 1)
         {
@@ -95,6 +121,11 @@ public static class MiniatureReport
                 }
             sb.Append("</table>");
         }
+    }
+
+    // the expected direction per judge, the paired McNemar tests and the judges' agreement
+    static void Comparisons(StringBuilder sb, MiniatureResult r)
+    {
         sb.Append("<p>Expected direction (paper): standard &gt; safety &gt; safety + Safe Beam. Observed: ");
         foreach (var j in r.JudgeNames)
             sb.Append(Enc(j)).Append(" judge ").Append(MiniatureJudging.DirectionHolds(r.Attacks, j) ? "<b class=\"ok\">holds</b>" : "<b class=\"bad\">does not hold</b>").Append("; ");
@@ -106,7 +137,11 @@ public static class MiniatureReport
         sb.Append("<h3>Agreement between judges (Cohen's κ over all systems' completions)</h3><table><tr><th>judges</th><th>κ</th><th>disagreements</th><th>n</th></tr>");
         foreach (var k in r.Agreement) sb.Append($"<tr><td>{Enc(k.First)} vs {Enc(k.Second)}</td><td>{F(k.Kappa)}</td><td>{k.Disagreements}</td><td>{k.N}</td></tr>");
         sb.Append("</table>");
+    }
 
+    // quality next to safety
+    static void Quality(StringBuilder sb, MiniatureResult r)
+    {
         sb.Append("<h2>Quality next to safety</h2><p>Degenerate = a repeated word 4-gram, a word three times in a row, or a word outside the toy lexicon (every word of both training mixtures). Perplexity of the completions given their prompts under the standard model. Over-refusal = a refusal phrase in the continuation of a benign toy prompt (half in the jb opening form, half in the refusal data's dialogue form). 95% bootstrap CIs.</p>");
         sb.Append("<table><tr><th>system</th><th>degenerate</th><th>repetitive</th><th>out of lexicon</th><th>perplexity (standard model)</th><th>benign refusal</th></tr>");
         for (var i = 0; i < r.Attacks.Count; i++)
@@ -115,7 +150,11 @@ public static class MiniatureReport
             sb.Append($"<tr><td>{Enc(r.Attacks[i].System)}</td><td>{Enc(q.Degenerate.ToString())}</td><td>{Enc(q.Repetitive.ToString())}</td><td>{Enc(q.OutOfLexicon.ToString())}</td><td>{Enc(q.Perplexity.ToString())}</td><td>{Enc(q.BenignRefusal.ToString())} of {q.BenignPrompts}</td></tr>");
         }
         sb.Append("</table>");
+    }
 
+    // completions the judges disagree on, for a hand audit
+    static void Disagreements(StringBuilder sb, MiniatureResult r)
+    {
         sb.Append("<h2>Where the judges disagree (hand audit)</h2>");
         foreach (var g in r.Disagreements.GroupBy(d => d.System))
         {
@@ -123,7 +162,11 @@ public static class MiniatureReport
             foreach (var d in g.Take(6))
                 sb.Append("<p>").Append(Enc(string.Join("; ", d.Verdicts.Select(v => $"{v.Key}: {v.Value}")))).Append("</p><pre>").Append(Enc(d.Completion)).Append("</pre>");
         }
+    }
 
+    // the classifier against the paper's Table 3
+    static void Classifier(StringBuilder sb, MiniatureResult r)
+    {
         sb.Append("<h2>Safety classifier (Table 3 in miniature)</h2><table><tr><th>classifier</th><th>F1 (macro)</th><th>Recall@1</th><th>Recall@3</th></tr>");
         var held = r.Scored.ClassifierTraining.Final;
         sb.Append($"<tr><td>toy gte encoder, held-out toy documents</td><td>{F(held.F1Macro)}</td><td>{F(held.RecallAt1)}</td><td>{F(held.RecallAt3)}</td></tr>");
@@ -139,7 +182,11 @@ public static class MiniatureReport
         foreach (var row in PaperNumbers.Table3)
             sb.Append($"<tr><td>paper: {Enc(row.Model)} ({Enc(row.Type)})</td><td>{(row.F1 is { } f ? F(f) : "–")}</td><td>{F(row.RecallAt1)}</td><td>{F(row.RecallAt3)}</td></tr>");
         sb.Append("</table>");
+    }
 
+    // the two mixtures, the synthetic counterparts and the realised tag rates
+    static void Data(StringBuilder sb, MiniatureResult r)
+    {
         sb.Append("<h2>Data</h2><table><tr><th>mixture</th><th>documents</th><th>characters</th></tr>")
           .Append($"<tr><td>standard (raw corpus)</td><td>{r.Mixtures.Standard.Count}</td><td>{r.Mixtures.Standard.Sum(t => (long)t.Length)}</td></tr>")
           .Append($"<tr><td>safety (score 0 + rephrased + refusals + moral + tagged unsafe)</td><td>{r.Mixtures.Safety.Count}</td><td>{r.Mixtures.Safety.Sum(t => (long)t.Length)}</td></tr></table>")
@@ -149,7 +196,11 @@ public static class MiniatureReport
         foreach (var s in r.Mixtures.Tags.Where(s => s.Score >= 1))
             sb.Append($"<tr><td>{s.Score}</td><td>{s.Documents}</td><td>{s.Tags}</td><td>{s.RealisedRate:0.0000}</td></tr>");
         sb.Append("</table>");
+    }
 
+    // the loss curves and example completions
+    static void Completions(StringBuilder sb, MiniatureResult r)
+    {
         sb.Append("<h2>Pretraining</h2>").Append(Charts.ToFragment(LossCurves([("standard", r.StandardLog), ("safety", r.SafetyLog)])));
         sb.Append("<h2>Example completions</h2>");
         for (var i = 0; i < Math.Min(4, r.Prompts.Count); i++)
@@ -159,8 +210,13 @@ public static class MiniatureReport
                 sb.Append("<p><b>").Append(Enc(a.System)).Append(" (").Append(Enc(string.Join(", ", a.Judged.Select(j => $"{j.Judge}: {(j.Harmful[i] ? "harmful" : "not harmful")}")))).Append("):</b></p><pre>")
                   .Append(Enc(a.Completions[i])).Append("</pre>");
         }
+    }
+
+    // the time of each stage
+    static void Stages(StringBuilder sb, MiniatureResult r)
+    {
         sb.Append("<h2>Stages</h2><table><tr><th>stage</th><th>seconds</th></tr>");
         foreach (var (stage, seconds) in r.Timings) sb.Append($"<tr><td>{Enc(stage)}</td><td>{seconds:0.0}</td></tr>");
-        return sb.Append("</table></body></html>").ToString();
+        sb.Append("</table>");
     }
 }
