@@ -5,6 +5,7 @@ using SafetyNotebooks.Tokenization;
 
 namespace SafetyNotebooks.Tests.Miniature;
 
+[Collection("miniature")] // one whole miniature at a time: a parallel pair once failed in libtorch (toFloat) during the judges stage
 public class MiniatureTests
 {
     static MiniatureOptions Tiny(string output) => MiniatureOptions.Quick with

@@ -4,6 +4,7 @@ using SafetyNotebooks.Tests.Foundation;
 namespace SafetyNotebooks.Tests.Miniature;
 
 /// <summary><c>reproduce --json</c> is one JSON document a script can use: the stages and the ASR table with CIs.</summary>
+[Collection("miniature")] // see MiniatureTests
 public class ReproduceJsonTests
 {
     [Fact]
